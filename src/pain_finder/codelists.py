@@ -1,0 +1,238 @@
+"""Code lists: the clinical content of a search, kept as data with provenance.
+
+Layout: one folder per concept under `code_lists/`, one CSV per code system, each with a TOML sidecar:
+
+    code_lists/chronic_pain_condition/readv2.csv     code,term[,include_descendants]
+    code_lists/chronic_pain_condition/readv2.toml    provenance (CodeListMeta below)
+    code_lists/chronic_pain_condition/readv2.left_out.csv   (optional) codes of a consulted published list that
+                                                     this list deliberately leaves out: source,code,term,reason
+
+Medication lists (dm+d, BNF, Read v2 drug codes) may add dose columns used for the oral morphine equivalent:
+`ingredient`, `form`, `strength_mg` (mg of ingredient per tablet/capsule/ml/suppository), `patch_mcg_per_hour`,
+`patch_hours` (wear time of one patch) and `ome_factor` (mg oral morphine per mg of ingredient, from the
+OpenPrescribing table). Blank means unknown.
+
+Hierarchies: Read v2 and BNF are prefix-based. A row with include_descendants=true matches every code that starts
+with the row's code (for Read v2, with trailing dots removed: `N14..` matches `N142.`, `N1420`, ...). CTV3 and
+SNOMED CT codes are matched exactly: their lists must spell out every code (SNOMED hierarchies need a terminology
+server this tool does not ship).
+
+Each code system has its own checked format (`CODE_FORMATS`), so a CTV3 list cannot be matched against a SNOMED
+column by mistake and a code mangled by a spreadsheet (`1.23457E+17`) is refused.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from pain_finder.errors import InputError
+from pain_finder.resources import code_lists_dir
+
+
+class CodeSystem(StrEnum):
+    readv2 = "readv2"
+    ctv3 = "ctv3"
+    snomedct = "snomedct"
+    dmd = "dmd"
+    bnf = "bnf"
+
+
+class Domain(StrEnum):
+    clinical = "clinical"  # matched against clinical_events
+    medication = "medication"  # matched against medication_issues
+
+
+CODE_FORMATS: dict[CodeSystem, re.Pattern[str]] = {
+    CodeSystem.readv2: re.compile(r"^[A-Za-z0-9.]{5}$"),
+    CodeSystem.ctv3: re.compile(r"^[A-Za-z0-9.]{5}$"),
+    CodeSystem.snomedct: re.compile(r"^[1-9][0-9]{5,17}$"),
+    CodeSystem.dmd: re.compile(r"^[1-9][0-9]{5,17}$"),
+    CodeSystem.bnf: re.compile(r"^[0-9]{2}[0-9A-Z]{0,13}$"),
+}
+PREFIX_SYSTEMS = frozenset({CodeSystem.readv2, CodeSystem.bnf})
+DOSE_COLUMNS = ("ingredient", "form", "strength_mg", "patch_mcg_per_hour", "patch_hours", "ome_factor")
+
+
+class ReviewStatus(StrEnum):
+    draft = "draft"  # authored, not yet checked by a clinician
+    clinically_reviewed = "clinically_reviewed"  # checked by a named clinician
+    approved = "approved"  # signed off for use by the study
+
+
+class SourceConsulted(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="the published list, cited by name (and OpenCodelists id where it has one)")
+    reference_file: str | None = Field(
+        default=None, description="path of the copy under shared/reference/codelists/, for the coverage test"
+    )
+    how_used: str = Field(description="what was taken from it, and what was not")
+
+
+class CodeListMeta(BaseModel):
+    """The provenance sidecar (`<system>.toml`) of one code list."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    concept: str
+    code_system: CodeSystem
+    domain: Domain
+    title: str
+    captures: str = Field(description="what the list captures, and what it deliberately does not")
+    sources: list[SourceConsulted] = Field(min_length=1)
+    version_date: dt.date
+    status: ReviewStatus
+    reviewer: str | None = None
+    authors: list[str] = Field(default_factory=lambda: ["pain_finder contributors"])
+    notes: str | None = None
+
+    @field_validator("concept")
+    @classmethod
+    def _snake(cls, v: str) -> str:
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", v):
+            raise ValueError("concept must be snake_case")
+        return v
+
+
+@dataclass(frozen=True)
+class CodeEntry:
+    code: str
+    term: str
+    include_descendants: bool = False
+    dose: tuple[tuple[str, str], ...] = ()  # (column, value) for the dose columns present and non-blank
+
+
+@dataclass(frozen=True)
+class CodeList:
+    meta: CodeListMeta
+    entries: tuple[CodeEntry, ...]
+    csv_path: Path
+    sha256: str  # hash of the CSV and sidecar bytes: part of the search definition's fingerprint
+
+    @property
+    def name(self) -> str:
+        return f"{self.meta.concept}/{self.meta.code_system.value}"
+
+    def matches(self, code: str) -> CodeEntry | None:
+        """The entry matching `code` (exactly, or by prefix where include_descendants), else None."""
+        for e in self.entries:
+            if e.code == code:
+                return e
+        for e in self.entries:
+            if e.include_descendants and code.startswith(prefix_of(e.code, self.meta.code_system)):
+                return e
+        return None
+
+
+def prefix_of(code: str, system: CodeSystem) -> str:
+    """The prefix a hierarchical code stands for: Read v2 `N14..` -> `N14`; BNF codes are their own prefix."""
+    return code.rstrip(".") if system == CodeSystem.readv2 else code
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"true", "yes", "1", "y"}
+
+
+def load_code_list(csv_path: Path) -> CodeList:
+    """Load one list and its sidecar, checking every code against its system's format."""
+    meta_path = csv_path.with_suffix(".toml")
+    if not meta_path.is_file():
+        raise InputError("provenance sidecar is missing", file=meta_path)
+    meta_bytes = meta_path.read_bytes()
+    try:
+        meta = CodeListMeta.model_validate(tomllib.loads(meta_bytes.decode("utf-8")))
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"not valid TOML: {exc}", file=meta_path) from exc
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise InputError(first["msg"], file=meta_path, column=".".join(str(p) for p in first["loc"])) from exc
+    if meta.code_system.value != csv_path.stem:
+        raise InputError(f"sidecar says code_system={meta.code_system.value} but the file is named {csv_path.name}",
+                         file=meta_path)
+    if meta.concept != csv_path.parent.name:
+        raise InputError(f"sidecar says concept={meta.concept} but the folder is {csv_path.parent.name}", file=meta_path)
+    csv_bytes = csv_path.read_bytes()
+    pattern = CODE_FORMATS[meta.code_system]
+    entries: list[CodeEntry] = []
+    seen: set[str] = set()
+    reader = csv.DictReader(csv_bytes.decode("utf-8-sig").splitlines())
+    if reader.fieldnames is None or not {"code", "term"} <= set(reader.fieldnames):
+        raise InputError("header must contain 'code' and 'term'", file=csv_path, row=1)
+    for row_no, row in enumerate(reader, start=2):
+        code = (row.get("code") or "").strip()
+        if not pattern.match(code):
+            raise InputError(f"'{code}' is not a valid {meta.code_system.value} code", file=csv_path, row=row_no,
+                             column="code")
+        if code in seen:
+            raise InputError(f"code '{code}' appears twice", file=csv_path, row=row_no, column="code")
+        seen.add(code)
+        descend = _truthy(row.get("include_descendants"))
+        if descend and meta.code_system not in PREFIX_SYSTEMS:
+            raise InputError(f"include_descendants is only supported for Read v2 and BNF, not "
+                             f"{meta.code_system.value}", file=csv_path, row=row_no, column="include_descendants")
+        dose = tuple((c, row[c].strip()) for c in DOSE_COLUMNS if row.get(c) and row[c].strip())
+        entries.append(CodeEntry(code=code, term=(row.get("term") or "").strip(), include_descendants=descend,
+                                 dose=dose))
+    if not entries:
+        raise InputError("code list is empty", file=csv_path)
+    digest = hashlib.sha256(csv_bytes + b"\0" + meta_bytes).hexdigest()
+    return CodeList(meta=meta, entries=tuple(entries), csv_path=csv_path, sha256=digest)
+
+
+@cache
+def _load_all(root: Path) -> dict[str, CodeList]:
+    lists: dict[str, CodeList] = {}
+    for csv_path in sorted(root.glob("*/*.csv")):
+        if csv_path.name.endswith(".left_out.csv"):
+            continue
+        cl = load_code_list(csv_path)
+        lists[cl.name] = cl
+    return lists
+
+
+def load_all(root: Path | None = None) -> dict[str, CodeList]:
+    """Every code list under `root` (default: the packaged code_lists/), keyed `concept/system`."""
+    return _load_all(Path(root) if root else code_lists_dir())
+
+
+def concepts(root: Path | None = None) -> dict[str, list[CodeList]]:
+    """Code lists grouped by concept."""
+    grouped: dict[str, list[CodeList]] = {}
+    for cl in load_all(root).values():
+        grouped.setdefault(cl.meta.concept, []).append(cl)
+    return grouped
+
+
+def code_table_rows(lists: dict[str, CodeList]) -> list[dict[str, object]]:
+    """One row per code: the shape loaded into DuckDB as the table `codelist` (see sql/staging)."""
+    rows: list[dict[str, object]] = []
+    for cl in lists.values():
+        for e in cl.entries:
+            dose = dict(e.dose)
+            rows.append(
+                {
+                    "concept": cl.meta.concept,
+                    "domain": cl.meta.domain.value,
+                    "code_system": cl.meta.code_system.value,
+                    "code": e.code,
+                    "match_prefix": prefix_of(e.code, cl.meta.code_system) if e.include_descendants else None,
+                    "term": e.term,
+                    "ingredient": dose.get("ingredient"),
+                    "form": dose.get("form"),
+                    "strength_mg": float(dose["strength_mg"]) if "strength_mg" in dose else None,
+                    "patch_mcg_per_hour": float(dose["patch_mcg_per_hour"]) if "patch_mcg_per_hour" in dose else None,
+                    "patch_hours": float(dose["patch_hours"]) if "patch_hours" in dose else None,
+                    "ome_factor": float(dose["ome_factor"]) if "ome_factor" in dose else None,
+                }
+            )
+    return rows
