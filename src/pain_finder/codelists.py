@@ -76,6 +76,13 @@ class SourceConsulted(BaseModel):
     reference_file: str | None = Field(
         default=None, description="path of the copy under shared/reference/codelists/, for the coverage test"
     )
+    reference_code_system: CodeSystem | None = Field(
+        default=None, description="code system of reference_file when it is not this list's own"
+    )
+    reference_code_column: str | None = Field(
+        default=None, description="column holding the codes in reference_file (default: 'code', else 'id', else the "
+        "first column of a header-less tab-separated file)"
+    )
     how_used: str = Field(description="what was taken from it, and what was not")
 
 

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from pain_finder.counts import EXCLUSION_REASONS, REVIEW_FLAGS
+from pain_finder.counts import REVIEW_FLAGS
+from pain_finder.disclosure import DisclosurePolicy
 from pain_finder.errors import ConfigError
 
 
@@ -109,11 +110,16 @@ class SearchConfig(_Strict):
     exclusions: ExclusionCriteria = ExclusionCriteria()
     flags: FlagCriteria = FlagCriteria()
     ranking: RankingWeights = RankingWeights()
+    disclosure: DisclosurePolicy = DisclosurePolicy()
     code_lists_dir: Path | None = Field(None, description="use code lists from this folder instead of the packaged ones")
 
     def definition_dict(self) -> dict:
-        """The settings that define the search (JSON-safe), as recorded in the manifest and summary."""
-        return json.loads(self.model_dump_json(exclude={"code_lists_dir"}))
+        """The settings that define the search (JSON-safe), as recorded in the manifest and summary.
+
+        The disclosure policy and where code lists are read from are not part of the definition: the code lists'
+        own hashes are, through `fingerprint`.
+        """
+        return json.loads(self.model_dump_json(exclude={"code_lists_dir", "disclosure"}))
 
 
 def load_config(path: Path | None) -> SearchConfig:
