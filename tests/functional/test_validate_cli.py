@@ -1,0 +1,123 @@
+"""`pain-finder validate` end to end: the table row of each problem, the verdict, the exit code."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pain_finder.cli import run
+from pain_finder.errors import EXIT_INPUT, EXIT_OK, EXIT_USAGE
+from tests.conftest import FIXTURES
+from tests.unit.test_validate import EXPECTED
+
+VALID = FIXTURES / "valid_minimal"
+BAD = FIXTURES / "bad_inputs"
+
+
+@pytest.fixture(autouse=True)
+def wide_console(monkeypatch):
+    """A console wide enough that no message wraps, so each problem is one line of the table."""
+    monkeypatch.setenv("COLUMNS", "400")
+
+
+def _table_rows(out: str) -> list[list[str]]:
+    """The data rows of the rich table: one list of cell texts per problem."""
+    rows = []
+    for line in out.splitlines():
+        cells = [c.strip() for c in line.split("│")[1:-1]]
+        if len(cells) == 7 and cells[0] in ("fatal", "warning"):
+            rows.append(cells)
+    return rows
+
+
+@pytest.mark.parametrize("mode", sorted(EXPECTED))
+def test_each_failure_mode_prints_its_problem_and_exits_accordingly(capsys, mode):
+    code = run(["validate", str(BAD / mode)])
+    out, err = capsys.readouterr()
+    expected = EXPECTED[mode]
+    n_fatal = sum(e[0] == "fatal" for e in expected)
+    assert code == (EXIT_INPUT if n_fatal else EXIT_OK), out + err
+    assert _table_rows(out) == [
+        [
+            sev,
+            check,
+            file,
+            "" if row is None else f"{row:,}",
+            column or "",
+            "" if n is None else f"{n:,}",
+            message,
+        ]
+        for sev, check, file, row, column, n, message in expected
+    ], out
+    if n_fatal:
+        assert out.splitlines()[-1].startswith(f"INVALID: {n_fatal} fatal problem")
+        plural = "s" if n_fatal > 1 else ""
+        assert err == (
+            f"Error: {BAD / mode}: {n_fatal} fatal problem{plural} (listed above); the extract cannot be "
+            "searched until they are fixed.\n"
+        )
+    else:
+        assert out.splitlines()[-1].startswith("valid, with ") and err == ""
+
+
+def test_valid_extract_prints_only_the_verdict(capsys):
+    assert run(["validate", str(VALID)]) == EXIT_OK
+    out, err = capsys.readouterr()
+    assert out == (
+        "valid: no problems found. patients.csv 4 rows, registrations.csv 4 rows, "
+        "clinical_events.csv 6 rows, medication_issues.csv 5 rows, fit_notes.csv 2 rows. "
+        "As-of date 2024-03-31 (extract.json).\n"
+    )
+    assert err == ""
+
+
+def test_as_of_option_moves_the_extract_date(capsys):
+    assert run(["validate", str(BAD / "date_after_extract"), "--as-of", "2024-12-31"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert out.startswith("valid: no problems found.") and "As-of date 2024-12-31 (--as-of)." in out
+
+
+def test_bad_as_of_date_is_a_usage_error(capsys):
+    assert run(["validate", str(VALID), "--as-of", "2024-13-01"]) == EXIT_USAGE
+    assert "--as-of" in capsys.readouterr().err
+
+
+def test_missing_folder_is_an_input_error(capsys, tmp_path):
+    assert run(["validate", str(tmp_path / "nowhere")]) == EXIT_INPUT
+    assert (
+        capsys.readouterr().err
+        == f"Error: extract folder {tmp_path / 'nowhere'} does not exist or is not a folder\n"
+    )
+
+
+def test_output_never_shows_a_patient_identifier(capsys, tmp_path):
+    folder = tmp_path / "extract"
+    shutil.copytree(BAD / "mangled_patient_id", folder)
+    path = folder / "patients.csv"
+    path.write_text(path.read_text().replace("1004,", "1.23457E+17,"))  # a second mangled identifier
+    assert run(["validate", str(folder)]) == EXIT_INPUT
+    out, err = capsys.readouterr()
+    assert "1.23457E+17" not in out + err and not re.search(r"1001\.0|(?<![\d.])100[1-4](?!\d)", out + err)
+
+
+def test_installed_command_exits_3_on_a_fatal_problem():
+    """The console script, as a batch job runs it: exit code 3 and the problem on stdout."""
+    exe = Path(sys.executable).with_name("pain-finder")
+    if not exe.exists():
+        pytest.skip(f"the pain-finder console script is not installed beside {sys.executable}")
+    env = {**os.environ, "COLUMNS": "400"}
+    done = subprocess.run(
+        [str(exe), "validate", str(BAD / "wrong_delimiter_semicolon")],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert done.returncode == EXIT_INPUT, done.stdout + done.stderr
+    assert "the header is separated by semicolons (';'), not commas" in done.stdout
+    assert "Traceback" not in done.stderr
