@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pain_finder.codelists import CodeList, CodeSystem, SourceConsulted
+from pain_finder.errors import InputError
 from pain_finder.extract.schema import normalise_read_code
+from pain_finder.resources import code_lists_dir
 
 _INACTIVE = {"n", "no", "false", "0"}
 
@@ -130,3 +132,30 @@ def report_markdown(comparisons: list[Comparison]) -> str:
             f"{len(c.covered)} ({c.coverage:.0%}) | {len(c.left_out)} | {len(c.unexplained)} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def default_reference_root() -> Path:
+    """Where the published lists are in a source checkout: `../shared/reference/codelists` beside it."""
+    return code_lists_dir().resolve().parent.parent / "shared" / "reference" / "codelists"
+
+
+def compare_all(lists: dict[str, CodeList], reference_root: Path | None = None) -> list[Comparison]:
+    """`compare` for every list that cites a published file, in list-name order.
+
+    A missing reference folder is an InputError naming it (the published lists are not shipped with the tool).
+    """
+    root = Path(reference_root) if reference_root is not None else default_reference_root()
+    if not root.is_dir():
+        raise InputError(
+            f"the published reference code lists are not at {root} (folder missing). They live in "
+            "shared/reference/codelists beside the pain_finder checkout; pass --reference DIR to point at "
+            "them"
+        )
+    out: list[Comparison] = []
+    for name in sorted(lists):
+        cl = lists[name]
+        for source in cl.meta.sources:
+            if source.reference_file and not (root / source.reference_file).is_file():
+                raise InputError(f"{name} cites {source.reference_file}, which is not in {root}")
+        out.extend(compare(cl, root))
+    return out

@@ -30,7 +30,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -130,13 +130,24 @@ class CodeList:
     def name(self) -> str:
         return f"{self.meta.concept}/{self.meta.code_system.value}"
 
+    @cached_property
+    def _index(self) -> tuple[dict[str, CodeEntry], tuple[tuple[str, CodeEntry], ...]]:
+        """Exact codes in a dict and include_descendants prefixes in list order: built once per list."""
+        exact: dict[str, CodeEntry] = {}
+        for e in self.entries:
+            exact.setdefault(e.code, e)
+        system = self.meta.code_system
+        prefixes = tuple((prefix_of(e.code, system), e) for e in self.entries if e.include_descendants)
+        return exact, prefixes
+
     def matches(self, code: str) -> CodeEntry | None:
         """The entry matching `code` (exactly, or by prefix where include_descendants), else None."""
-        for e in self.entries:
-            if e.code == code:
-                return e
-        for e in self.entries:
-            if e.include_descendants and code.startswith(prefix_of(e.code, self.meta.code_system)):
+        exact, prefixes = self._index
+        hit = exact.get(code)
+        if hit is not None:
+            return hit
+        for prefix, e in prefixes:
+            if code.startswith(prefix):
                 return e
         return None
 
@@ -243,3 +254,59 @@ def code_table_rows(lists: dict[str, CodeList]) -> list[dict[str, object]]:
                 }
             )
     return rows
+
+
+def known_names(lists: dict[str, CodeList]) -> list[str]:
+    """Every name `codes show` accepts: each concept, and each `concept/system`."""
+    return sorted({cl.meta.concept for cl in lists.values()} | set(lists))
+
+
+def find_lists(name: str, lists: dict[str, CodeList]) -> list[CodeList]:
+    """The lists a user means by `name`: one `concept/system`, or every system of a `concept`.
+
+    An unknown name is an InputError that lists the known names, so the user can pick one.
+    """
+    name = name.strip().strip("/")
+    if name in lists:
+        return [lists[name]]
+    found = [cl for key, cl in sorted(lists.items()) if cl.meta.concept == name]
+    if found:
+        return found
+    raise InputError(f"no code list named '{name}'. Known names: {', '.join(known_names(lists))}")
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One listed code that matches a `codes search` text."""
+
+    list_name: str
+    entry: CodeEntry
+    matched_on: str  # "code", "term", or "under <prefix>" (text is a code under an include_descendants row)
+
+
+def search(text: str, lists: dict[str, CodeList]) -> list[SearchHit]:
+    """Listed codes whose code starts with `text` (case-sensitive, as Read codes are) or whose term contains
+    it (case-insensitive); and, when `text` is itself a code matched through an include_descendants row, that
+    row.
+    Sorted by list name, then code."""
+    needle = text.strip()
+    if not needle:
+        raise InputError(
+            "the search text is empty: give part of a code or a term, e.g. 'fibromyalgia' or 'N248'"
+        )
+    low = needle.lower()
+    hits: list[SearchHit] = []
+    for name in sorted(lists):
+        cl = lists[name]
+        direct = False
+        for e in cl.entries:
+            if e.code.startswith(needle):
+                hits.append(SearchHit(name, e, "code"))
+                direct = True
+            elif low in e.term.lower():
+                hits.append(SearchHit(name, e, "term"))
+        if not direct:
+            via = cl.matches(needle)
+            if via is not None and via.include_descendants:
+                hits.append(SearchHit(name, via, f"under {via.code}"))
+    return hits

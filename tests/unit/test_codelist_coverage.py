@@ -19,9 +19,16 @@ def test_some_lists_cite_published_lists():
 
 
 @pytest.mark.parametrize("code_list", CITING, ids=[cl.name for cl in CITING])
-def test_every_published_code_is_covered_or_left_out_with_a_reason(code_list, reference_codelists):
+def test_every_published_code_is_covered_or_left_out_with_a_reason(code_list, reference_codelists, record_property):
     comparisons = compare(code_list, reference_codelists)
     print(f"\n{report_markdown(comparisons)}")
+    for comp in comparisons:  # recorded in the JUnit XML (pytest --junitxml) as one property per published list
+        if comp.comparable:
+            record_property(
+                f"coverage:{comp.source.reference_file}",
+                f"{len(comp.covered)}/{len(comp.reference_codes)} covered, {len(comp.left_out)} left out with a reason, "
+                f"{len(comp.unexplained)} unexplained",
+            )
     for comp in comparisons:
         if not comp.comparable:
             continue
