@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -65,11 +66,17 @@ def write_bytes(target: Path, data: bytes) -> None:
 
 
 def remove_stale_temporaries(folder: Path) -> int:
-    """Delete `.tmp-*` files left in `folder` by a run that was killed; return how many were removed."""
+    """Delete `.tmp-*` files and folders left in `folder` by a run that was killed; return how many.
+
+    Folders appear too: the workbook writer's constant-memory mode keeps its row files in a `.tmp-*` folder.
+    """
     removed = 0
     if folder.is_dir():
         for stray in folder.glob(f"{TMP_PREFIX}*"):
-            if stray.is_file():
+            if stray.is_dir() and not stray.is_symlink():
+                shutil.rmtree(stray, ignore_errors=True)
+                removed += 1
+            elif stray.is_file():
                 stray.unlink(missing_ok=True)
                 removed += 1
     return removed
