@@ -1,0 +1,374 @@
+"""Property tests (hypothesis) of disclosure control and the merge.
+
+- no published cell is in 1..threshold, and the truth always lies in a cell's published range;
+- a subtraction attack on one summary's published cells recovers no suppressed value: an attacker who knows
+  how the counts relate (attrition steps are nested totals, each breakdown adds up to the candidates, a flag
+  count is at most the candidates, the people removed at a step are at most the count removed for that reason)
+  solves every relation for every suppressed cell, over and over, and still cannot pin any of them to one
+  value;
+- the true network total always lies inside the merged range; the merge does not depend on input order;
+- summaries from different definitions are refused.
+
+The attacker here is written independently of disclosure.py (which runs its own audit) so a bug in one shows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from pain_finder.counts import (
+    AGE_BANDS,
+    EXCLUSION_REASONS,
+    REVIEW_FLAGS,
+    SEXES,
+    SIGNAL_COMBINATIONS,
+    AttritionStep,
+    ExactCounts,
+)
+from pain_finder.disclosure import DisclosurePolicy, round_half_up
+from pain_finder.errors import MergeRefusedError
+from pain_finder.merge import merge_exact, merge_summaries
+from pain_finder.summary import build_summary, canonical_json, exact_flat
+
+AS_OF = dt.date(2026, 9, 30)
+INF = 10**9
+PROPS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+pytestmark = pytest.mark.slow  # about a minute in all: hypothesis runs each property on hundreds of cases
+
+policies = st.one_of(
+    st.just(DisclosurePolicy()),
+    st.builds(
+        DisclosurePolicy,
+        threshold=st.integers(0, 10).filter(lambda t: t != 1),
+        rounding_base=st.integers(1, 10),
+    ),
+)
+
+
+@st.composite
+def practice_counts(draw, practice_id: str | None = None, small: bool | None = None):
+    """Consistent exact counts, often with small numbers (the interesting case for disclosure)."""
+    small = draw(st.booleans()) if small is None else small
+    top = 60 if small else 4000
+    registered = draw(st.integers(0, top))
+    steps = [registered]
+    for fraction_max in (1.0, 0.5, 1.0):
+        steps.append(draw(st.integers(0, int(steps[-1] * fraction_max))))
+    removed = {}
+    for _reason in EXCLUSION_REASONS:
+        taken = draw(st.integers(0, min(steps[-1], 12)))
+        steps.append(steps[-1] - taken)
+        removed[_reason] = taken + draw(st.integers(0, 3))
+    cand = steps[-1]
+
+    def split(names):
+        cuts = sorted(draw(st.lists(st.integers(0, cand), min_size=len(names) - 1, max_size=len(names) - 1)))
+        edges = [0, *cuts, cand]
+        return {name: edges[i + 1] - edges[i] for i, name in enumerate(names)}
+
+    keys = ["registered", "working_age", "chronic_pain", "signal", *(f"after_{r}" for r in EXCLUSION_REASONS)]
+    return ExactCounts(
+        practice_id=practice_id or draw(st.from_regex(r"[A-Z][0-9]{5}", fullmatch=True)),
+        attrition=[
+            *(AttritionStep(key=k, label=k, count=c) for k, c in zip(keys, steps, strict=True)),
+            AttritionStep(key="candidates", label="candidates", count=cand),
+        ],
+        removed_by_reason=removed,
+        flagged_by_flag={f: draw(st.integers(0, cand)) for f in REVIEW_FLAGS},
+        candidates_by_age_band=split([b for b, _, _ in AGE_BANDS]),
+        candidates_by_sex=split(list(SEXES)),
+        candidates_by_signal=split(list(SIGNAL_COMBINATIONS)),
+    )
+
+
+def summarise(exact, policy, fingerprint="f" * 16, definition=None):
+    return build_summary(
+        exact,
+        as_of=AS_OF,
+        fingerprint=fingerprint,
+        definition=definition or {"population": {"min_age": 18}},
+        description="test definition",
+        policy=policy,
+        software_version="0.1.0",
+    )
+
+
+# ---- primary control
+# ----------------------------------------------------------------------------------------------
+
+
+@PROPS
+@given(exact=practice_counts(), policy=policies)
+def test_no_small_number_is_published_and_the_truth_is_in_range(exact, policy):
+    cells = summarise(exact, policy).counts.flat()
+    truth, _ = exact_flat(exact)
+    for name, cell in cells.items():
+        if policy.mode == "standard" and cell.value is not None:
+            assert not 1 <= cell.value <= policy.threshold, (name, cell)
+        assert cell.lower <= truth[name] <= cell.upper, (name, truth[name], cell)
+        if cell.value is not None and not cell.rounded:
+            assert cell.value == truth[name]
+
+
+# ---- the subtraction attack
+# ----------------------------------------------------------------------------------------
+
+
+def attacker_relations(truth: dict[str, int]) -> tuple[list[tuple[str, list[str]]], list[tuple[str, str]]]:
+    """What a reader knows about how the counts relate, checked on the true values (a relation that is false
+    is no help to anyone). `~` names are never published."""
+    equal: list[tuple[str, list[str]]] = []
+    at_most: list[tuple[str, str]] = []
+    every_step = [
+        "registered",
+        "working_age",
+        "chronic_pain",
+        "signal",
+        *(f"after_{r}" for r in EXCLUSION_REASONS),
+        "candidates",
+    ]
+    steps = [k for k in every_step if k in truth]
+    for a, b in itertools.pairwise(steps):
+        equal.append((a, [b, f"~gap_{b}"]))
+        if b.startswith("after_"):
+            reason = b.removeprefix("after_")
+            if truth[a] - truth[b] <= truth.get(f"removed_{reason}", -1):
+                at_most.append((f"~gap_{b}", f"removed_{reason}"))
+    for prefix in ("age_", "sex_", "signal_"):
+        parts = [n for n in truth if n.startswith(prefix) and n not in steps]
+        if sum(truth[p] for p in parts) == truth["candidates"]:
+            equal.append(("candidates", parts))
+    at_most += [(n, "candidates") for n in truth if n.startswith("flagged_")]
+    return equal, at_most
+
+
+def what_the_cells_say(cells, policy) -> dict[str, list[int]]:
+    """Each published cell's possible values, from its published form alone."""
+    b = policy.rounding_base
+    known = {}
+    for name, cell in cells.items():
+        if cell.value is None:
+            low, high = (1, INF) if cell.secondary else (1, policy.threshold)
+        elif policy.exact or cell.value == 0 and not cell.rounded:
+            low = high = cell.value
+        else:  # every whole number above the threshold that is published as this value (see docs/counts.md)
+            first = (policy.threshold // b + 1) * b  # nothing above the threshold is published below this
+
+            def shown(v: int) -> int:
+                return max(round_half_up(v, b), first)  # noqa: B023
+
+            low = policy.threshold + 1
+            while shown(low) != cell.value:
+                low += 1
+            high = low
+            while shown(high + 1) == cell.value:
+                high += 1
+        known[name] = [max(low, cell.lower), min(high, cell.upper)]  # the published range too
+    return known
+
+
+def attack(cells, policy, truth, relations=None) -> dict[str, list[int]]:
+    """Solve each relation for each cell, repeatedly, narrowing what every cell can be."""
+    equal, at_most = relations or attacker_relations(truth)
+    box = what_the_cells_say(cells, policy)
+    for total, parts in equal:
+        for n in [total, *parts]:
+            box.setdefault(n, [0, INF])
+    for small, big in at_most:
+        box.setdefault(small, [0, INF])
+        box.setdefault(big, [0, INF])
+    for _ in range(1000):
+        before = {k: tuple(v) for k, v in box.items()}
+        for total, parts in equal:
+            box[total][0] = max(box[total][0], sum(box[p][0] for p in parts))
+            box[total][1] = min(box[total][1], sum(min(box[p][1], INF) for p in parts))
+            for p in parts:
+                others_low = sum(box[q][0] for q in parts if q != p)
+                others_high = sum(min(box[q][1], INF) for q in parts if q != p)
+                box[p][0] = max(box[p][0], box[total][0] - others_high)
+                box[p][1] = min(box[p][1], box[total][1] - others_low)
+        for small, big in at_most:
+            box[small][1] = min(box[small][1], box[big][1])
+            box[big][0] = max(box[big][0], box[small][0])
+        if {k: tuple(v) for k, v in box.items()} == before:
+            break
+    return box
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(exact=practice_counts(), policy=policies)
+def test_subtraction_attack_recovers_no_suppressed_value(exact, policy):
+    cells = summarise(exact, policy).counts.flat()
+    truth, _ = exact_flat(exact)
+    box = attack(cells, policy, truth)
+    for name, cell in cells.items():
+        low, high = box[name]
+        assert low <= truth[name] <= high, (name, truth[name], box[name])  # the attacker model is sound
+        if cell.suppressed:
+            assert low < high, f"{name} pinned to {low} (truth {truth[name]}) by the published cells"
+
+
+def test_attack_would_find_an_unprotected_summary():
+    """The attacker is not toothless: with secondary suppression switched off it pins a suppressed cell."""
+    from pain_finder.disclosure import protect_value
+
+    exact = ExactCounts(
+        practice_id="A81001",
+        attrition=[
+            AttritionStep(key=k, label=k, count=c)
+            for k, c in [
+                ("registered", 500),
+                ("working_age", 300),
+                ("chronic_pain", 60),
+                ("signal", 50),
+                ("candidates", 50),
+            ]
+        ],
+        removed_by_reason={},
+        flagged_by_flag={},
+        candidates_by_age_band={"30-39": 50},
+        candidates_by_sex={"female": 47, "male": 3},
+        candidates_by_signal={"opioid_only": 50},
+    )
+    policy = DisclosurePolicy(rounding_base=1)
+    truth, _ = exact_flat(exact)
+    primary_only = {n: protect_value(v, policy) for n, v in truth.items()}
+    assert attack(primary_only, policy, truth)["sex_male"] == [3, 3]
+    protected = summarise(exact, policy).counts.flat()
+    assert protected["sex_female"].secondary
+    assert attack(protected, policy, truth)["sex_male"][0] < attack(protected, policy, truth)["sex_male"][1]
+
+
+# ---- the merge
+# -------------------------------------------------------------------------------------------------------
+
+
+@st.composite
+def network(draw, min_size=1, max_size=6):
+    n = draw(st.integers(min_size, max_size))
+    return [draw(practice_counts(practice_id=f"P{i:03d}")) for i in range(n)]
+
+
+@PROPS
+@given(exacts=network(), policy=policies)
+def test_true_network_total_lies_in_the_merged_range(exacts, policy):
+    merged = merge_summaries([summarise(e, policy) for e in exacts]).total_cells()
+    truths = [exact_flat(e)[0] for e in exacts]
+    for name, cell in merged.items():
+        true_total = sum(t[name] for t in truths)
+        assert cell.lower <= true_total <= cell.upper, (name, true_total, cell)
+        if policy.mode == "standard" and cell.value is not None:
+            assert not 1 <= cell.value <= policy.threshold, (name, cell)
+
+
+@PROPS
+@given(exacts=network(), policy=policies)
+def test_exact_then_suppress_total_is_protected_and_in_range(exacts, policy):
+    merged = merge_exact(
+        exacts,
+        as_of=AS_OF,
+        fingerprint="f" * 16,
+        definition={},
+        description="d",
+        policy=policy,
+        software_version="0.1.0",
+    ).total_cells()
+    truths = [exact_flat(e)[0] for e in exacts]
+    for name, cell in merged.items():
+        true_total = sum(t[name] for t in truths)
+        assert cell.lower <= true_total <= cell.upper, (name, true_total, cell)
+        if policy.mode == "standard" and cell.value is not None:
+            assert not 1 <= cell.value <= policy.threshold, (name, cell)
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(exacts=network(min_size=2), policy=policies, data=st.data())
+def test_merge_does_not_depend_on_input_order(exacts, policy, data):
+    summaries = [summarise(e, policy) for e in exacts]
+    order = data.draw(st.permutations(range(len(summaries))))
+    first = merge_summaries(summaries, sources=[f"s{i}" for i in range(len(summaries))])
+    second = merge_summaries([summaries[i] for i in order], sources=[f"s{i}" for i in order])
+    assert canonical_json(first) == canonical_json(second)
+    exact_args = dict(
+        as_of=AS_OF,
+        fingerprint="f" * 16,
+        definition={},
+        description="d",
+        policy=policy,
+        software_version="0.1.0",
+    )
+    assert canonical_json(merge_exact(exacts, **exact_args)) == canonical_json(
+        merge_exact([exacts[i] for i in order], **exact_args)
+    )
+
+
+setting_names = st.sampled_from(
+    ["population.min_age", "chronic_pain.lookback_months", "signal.min_fit_notes"]
+)
+
+
+@PROPS
+@given(
+    exacts=network(min_size=2, max_size=4),
+    key=setting_names,
+    values=st.lists(st.integers(1, 99), min_size=2, max_size=2, unique=True),
+)
+def test_mismatched_definitions_are_refused(exacts, key, values):
+    section, field = key.split(".")
+    summaries = [
+        summarise(
+            e,
+            DisclosurePolicy(),
+            fingerprint=f"{i:016d}" if i else "0" * 16,
+            definition={section: {field: values[min(i, 1)]}},
+        )
+        for i, e in enumerate(exacts)
+    ]
+    assume(len({s.fingerprint for s in summaries}) > 1)
+    with pytest.raises(MergeRefusedError) as err:
+        merge_summaries(summaries)
+    message = str(err.value)
+    assert f"setting {key}: {values[0]} (P000) vs {values[1]} (" in message, message
+    assert all(s.practice_id in message for s in summaries)
+    merged = merge_summaries(summaries, allow_mixed=True)
+    assert merged.mixed and merged.fingerprint == "mixed"
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(exacts=network(min_size=2, max_size=4), policy=policies)
+def test_subtraction_attack_on_a_batch_network_table(exacts, policy):
+    """network.csv of a trusted batch shows each practice's protected row beside the exact-then-protected
+    total: total = sum of the practices is one more relation, and it must not pin any suppressed cell
+    either."""
+    network = merge_exact(
+        exacts,
+        as_of=AS_OF,
+        fingerprint="f" * 16,
+        definition={},
+        description="d",
+        policy=policy,
+        software_version="0.1.0",
+    )
+    cells, truth, equal, at_most = {}, {}, [], []
+    rows = {e.practice_id: exact_flat(e)[0] for e in exacts}
+    rows["total"] = {n: sum(r[n] for r in rows.values()) for n in next(iter(rows.values()))}
+    published = {p.practice_id: p.counts.flat() for p in network.practices} | {"total": network.total_cells()}
+    for row, values in rows.items():
+        row_equal, row_at_most = attacker_relations(values)
+        equal += [(f"{row}/{t}", [f"{row}/{p}" for p in parts]) for t, parts in row_equal]
+        at_most += [(f"{row}/{a}", f"{row}/{b}") for a, b in row_at_most]
+        for name, value in values.items():
+            truth[f"{row}/{name}"] = value
+            cells[f"{row}/{name}"] = published[row][name]
+    equal += [(f"total/{n}", [f"{p.practice_id}/{n}" for p in network.practices]) for n in rows["total"]]
+    box = attack(cells, policy, truth, (equal, at_most))
+    for name, cell in cells.items():
+        low, high = box[name]
+        assert low <= truth[name] <= high, (name, truth[name], box[name])
+        if cell.suppressed:
+            assert low < high, f"{name} pinned to {low} by the published table"
