@@ -19,6 +19,12 @@ from pain_finder.errors import OutputError
 TMP_PREFIX = ".tmp-"
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path in the target's folder; on success rename it onto `target`.
@@ -29,6 +35,9 @@ def atomic_path(target: Path) -> Iterator[Path]:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{target.name}.", dir=target.parent)
+        # mkstemp makes the file private (0600); give the output the permissions a plain open() would
+        # (0666 less the umask), so the practice's usual folder permissions apply to it.
+        os.fchmod(fd, 0o666 & ~_umask())
         os.close(fd)
     except OSError as exc:
         raise OutputError(f"cannot write to folder {target.parent}: {exc.strerror}") from exc

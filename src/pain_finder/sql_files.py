@@ -30,8 +30,9 @@ from pain_finder.resources import sql_dir
 
 _HEADER_RE = re.compile(r"^--\s*(name|returns|params|inputs)\s*:\s*(.*)$")
 _PARAM_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
-_STRING_RE = re.compile(r"'(?:[^']|'')*'")
-_COMMENT_RE = re.compile(r"--[^\n]*")
+# A comment or a string literal, whichever starts first: scanning both in one pass means an apostrophe inside a
+# comment ("the patient's ...") cannot open a string, and "--" inside a string cannot open a comment.
+_COMMENT_OR_STRING_RE = re.compile(r"--[^\n]*|'(?:[^']|'')*'")
 
 
 class SqlFileError(Exception):
@@ -71,7 +72,7 @@ def _parse(path: Path) -> SqlStep:
     declared = frozenset(
         p.strip().lstrip("$") for p in header.get("params", "").split(",") if p.strip() and p.strip() != "none"
     )
-    code_only = _COMMENT_RE.sub("", _STRING_RE.sub("''", text))
+    code_only = _COMMENT_OR_STRING_RE.sub(lambda m: "''" if m.group().startswith("'") else "", text)
     used = frozenset(_PARAM_RE.findall(code_only))
     if declared != used:
         raise SqlFileError(
@@ -100,6 +101,11 @@ def all_steps() -> dict[str, SqlStep]:
             raise SqlFileError(f"duplicate query name {step.name}: {steps[step.name].path} and {path}")
         steps[step.name] = step
     return steps
+
+
+def parse_file(path: Path) -> SqlStep:
+    """Parse and check one query file (for callers that need a single layer without loading every file)."""
+    return _parse(Path(path))
 
 
 def load(name: str) -> SqlStep:

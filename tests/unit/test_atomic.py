@@ -41,3 +41,13 @@ def test_stale_temporaries_from_a_killed_run_are_removed(tmp_path):
     (tmp_path / "summary.json").write_text("{}")
     assert remove_stale_temporaries(tmp_path) == 2
     assert [p.name for p in tmp_path.iterdir()] == ["summary.json"]
+
+
+def test_outputs_get_ordinary_permissions_not_private_temp_ones(tmp_path):
+    import os
+
+    target = tmp_path / "summary.json"
+    write_text(target, "{}")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~mask
