@@ -94,11 +94,72 @@ class FlagCriteria(_Strict):
         return self
 
 
-class RankingWeights(_Strict):
-    """Points for each named score component (see ranking.py for the definitions)."""
+class MedicationDefinitions(_Strict):
+    """How prescribing is summarised for the ranking: long-term use and the oral morphine equivalent daily dose.
 
-    # Filled in by the ranking module's documented defaults.
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    Long-term use follows the definitions used in opioid studies (repeated issues, or issues spanning at least
+    90 days: Von Korff et al. 2008, "De facto long-term opioid therapy"; OpenSAFELY opioid measures). The daily
+    dose method is the one described in ranking.py and docs/search.md.
+    """
+
+    long_term_min_issues: int = Field(4, ge=1, description="issues in the signal window that make use long-term")
+    long_term_min_span_days: int = Field(
+        90, ge=1, description="or: days between the first and last issue in the signal window that make use long-term"
+    )
+    ome_default_days: int = Field(
+        28, ge=1, le=365, description="days an opioid issue covers when no later issue of the same product follows"
+    )
+    ome_min_days: int = Field(7, ge=1, description="shortest days an issue is taken to cover (days to the next issue)")
+    ome_max_days: int = Field(84, ge=1, description="longest days an issue is taken to cover (days to the next issue)")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> MedicationDefinitions:
+        if self.ome_min_days > self.ome_max_days:
+            raise ValueError("ome_min_days must not be greater than ome_max_days")
+        return self
+
+
+class RankingWeights(_Strict):
+    """Points for each named score component (see ranking.py for the definitions). More evidence never lowers a
+    score: every component is non-decreasing in its evidence, so every weight must be zero or more."""
+
+    # Defaults are validated too, so 8 and 8.0 give the same definition (and fingerprint) from code or TOML.
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+    # fit notes (weigh most: a 'not fit for work' note is the best recorded sign of being out of work)
+    fit_note_points: float = Field(8, ge=0, description="points per not-fit (or unspecified) fit note in 12 months")
+    may_be_fit_note_points: float = Field(4, ge=0, description="points per 'may be fit' fit note in 12 months")
+    fit_note_max_count: int = Field(6, ge=0, description="fit notes counted at most (points capped at this many)")
+    fit_note_days_per_point: int = Field(7, ge=1, description="certified days (in 12 months) per point")
+    fit_note_days_max_points: float = Field(26, ge=0, description="most points from certified days")
+    fit_note_recent_3m_points: float = Field(12, ge=0, description="last fit note within 3 months")
+    fit_note_recent_6m_points: float = Field(8, ge=0, description="last fit note within 6 months")
+    fit_note_recent_12m_points: float = Field(4, ge=0, description="last fit note within 12 months")
+    # opioids
+    opioid_issue_points: float = Field(1, ge=0, description="points per opioid issue in 12 months")
+    opioid_issue_max_count: int = Field(12, ge=0, description="opioid issues counted at most")
+    opioid_long_term_points: float = Field(6, ge=0, description="long-term opioid use")
+    ome_50_89_points: float = Field(2, ge=0, description="estimated dose 50-89 mg oral morphine per day")
+    ome_90_119_points: float = Field(4, ge=0, description="estimated dose 90-119 mg/day")
+    ome_120_plus_points: float = Field(6, ge=0, description="estimated dose 120 mg/day or more (high dose)")
+    # gabapentinoids
+    gabapentinoid_issue_points: float = Field(1, ge=0, description="points per gabapentinoid issue in 12 months")
+    gabapentinoid_issue_max_count: int = Field(12, ge=0, description="gabapentinoid issues counted at most")
+    gabapentinoid_long_term_points: float = Field(5, ge=0, description="long-term gabapentinoid use")
+    # pain record
+    chronic_pain_code_points: float = Field(6, ge=0, description="a chronic-pain-condition code in 24 months")
+    pain_span_days_per_point: int = Field(91, ge=1, description="days of pain history span per point (~3 months)")
+    pain_span_max_points: float = Field(8, ge=0, description="most points from the span of the pain history")
+    pain_consultation_points: float = Field(1, ge=0, description="points per day with a pain code in 24 months")
+    pain_consultation_max_count: int = Field(8, ge=0, description="pain consultation days counted at most")
+
+    @model_validator(mode="after")
+    def _bands_ordered(self) -> RankingWeights:
+        if not self.ome_50_89_points <= self.ome_90_119_points <= self.ome_120_plus_points:
+            raise ValueError("OME band points must not decrease as the dose band rises")
+        if not self.fit_note_recent_12m_points <= self.fit_note_recent_6m_points <= self.fit_note_recent_3m_points:
+            raise ValueError("fit-note recency points must not decrease as the last note gets more recent")
+        return self
 
 
 class SearchConfig(_Strict):
@@ -109,6 +170,7 @@ class SearchConfig(_Strict):
     signal: SignalCriteria = SignalCriteria()
     exclusions: ExclusionCriteria = ExclusionCriteria()
     flags: FlagCriteria = FlagCriteria()
+    medication: MedicationDefinitions = MedicationDefinitions()
     ranking: RankingWeights = RankingWeights()
     disclosure: DisclosurePolicy = DisclosurePolicy()
     code_lists_dir: Path | None = Field(None, description="use code lists from this folder instead of the packaged ones")
@@ -117,9 +179,14 @@ class SearchConfig(_Strict):
         """The settings that define the search (JSON-safe), as recorded in the manifest and summary.
 
         The disclosure policy and where code lists are read from are not part of the definition: the code lists'
-        own hashes are, through `fingerprint`.
+        own hashes are, through `fingerprint`. Nor is the path of the practice's own list of patients who declined
+        (a local file that differs between practices; the manifest records its hash).
         """
-        return json.loads(self.model_dump_json(exclude={"code_lists_dir", "disclosure"}))
+        return json.loads(
+            self.model_dump_json(
+                exclude={"code_lists_dir": True, "disclosure": True, "exclusions": {"declined_patient_ids_file"}}
+            )
+        )
 
 
 def load_config(path: Path | None) -> SearchConfig:

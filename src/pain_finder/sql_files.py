@@ -128,4 +128,4 @@ def run_step(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> int:
     step.check_params(params)
     sql = f"CREATE OR REPLACE TEMP TABLE {step.name} AS\n{step.body}"
     con.execute(sql, params) if params else con.execute(sql)
-    return con.execute(f"SELECT count(*) FROM {step.name}").fetchone()[0]
+    return con.execute(f"SELECT count(*) FROM {step.name}").fetchall()[0][0]  # fetchall closes the result

@@ -1,0 +1,93 @@
+-- name: coh_features
+-- returns: one row per candidate (coh_cohort.is_candidate) with the evidence the ranking scores: patient_id,
+--   nhs_number, sex, age, flags; fit notes in the signal window (fit_notes_12m, may_be_fit_notes_12m,
+--   fit_note_days_12m, last_fit_note_date); opioids and gabapentinoids in the signal window (issue counts,
+--   long-term use, last date and product); ome_mg_per_day (current estimated daily dose, NULL when unknown or
+--   no opioid); the pain record (chronic_pain_code, first/last pain date and term, pain_span_days,
+--   pain_consultations_24m); last_evidence_date (the latest of the dates above, for tie-breaks)
+-- params: $as_of, $signal_months, $long_term_min_issues, $long_term_min_span_days
+-- inputs: coh_cohort, coh_pain, int_fit_notes, int_medication_matches, int_opioid_doses
+-- Long-term use of a drug group: at least long_term_min_issues issues in the signal window, or first and last
+-- issue in it at least long_term_min_span_days apart.
+-- Current daily dose: for each opioid ingredient, the issues on its latest issue date whose days covered reach
+-- the patient's last opioid issue date (treatment still going on), summed over products and ingredients;
+-- unknown (NULL) when any of them lacks dose data.
+WITH cands AS (
+    SELECT * FROM coh_cohort WHERE is_candidate
+),
+window_start AS (
+    SELECT CAST($as_of - to_months($signal_months) AS DATE) AS d
+),
+fit AS (
+    SELECT
+        patient_id,
+        count(*) AS fit_notes_12m,
+        count(*) FILTER (WHERE fitness = 'may_be_fit') AS may_be_fit_notes_12m,
+        coalesce(sum(days), 0) AS fit_note_days_12m,
+        max(issue_date) AS last_fit_note_date
+    FROM int_fit_notes
+    WHERE issue_date > (SELECT d FROM window_start) AND patient_id IN (SELECT patient_id FROM cands)
+    GROUP BY patient_id
+),
+meds AS (
+    SELECT
+        patient_id,
+        concept,
+        count(*) AS issues,
+        count(*) >= $long_term_min_issues
+            OR date_diff('day', min(issue_date), max(issue_date)) >= $long_term_min_span_days AS long_term,
+        max(issue_date) AS last_date,
+        arg_max(term, (issue_date, issue_id)) AS last_product
+    FROM int_medication_matches
+    WHERE concept IN ('opioid', 'gabapentinoid')
+        AND issue_date > (SELECT d FROM window_start)
+        AND patient_id IN (SELECT patient_id FROM cands)
+    GROUP BY patient_id, concept
+),
+latest_per_ingredient AS (
+    SELECT *, max(issue_date) OVER (PARTITION BY patient_id) AS last_opioid_date
+    FROM int_opioid_doses
+    WHERE patient_id IN (SELECT patient_id FROM cands)
+    QUALIFY rank() OVER (PARTITION BY patient_id, ingredient ORDER BY issue_date DESC) = 1
+),
+ome AS (
+    SELECT
+        patient_id,
+        CASE WHEN bool_and(ome_mg_per_day IS NOT NULL) THEN sum(ome_mg_per_day) END AS ome_mg_per_day
+    FROM latest_per_ingredient
+    WHERE issue_date + CAST(days_covered AS INTEGER) > last_opioid_date
+    GROUP BY patient_id
+)
+SELECT
+    c.patient_id,
+    c.nhs_number,
+    c.sex,
+    c.age,
+    c.flags,
+    coalesce(f.fit_notes_12m, 0) AS fit_notes_12m,
+    coalesce(f.may_be_fit_notes_12m, 0) AS may_be_fit_notes_12m,
+    coalesce(f.fit_note_days_12m, 0) AS fit_note_days_12m,
+    f.last_fit_note_date,
+    coalesce(o.issues, 0) AS opioids_12m,
+    coalesce(o.long_term, false) AS opioid_long_term,
+    ome.ome_mg_per_day,
+    o.last_date AS last_opioid_date,
+    o.last_product AS last_opioid_product,
+    coalesce(g.issues, 0) AS gabapentinoids_12m,
+    coalesce(g.long_term, false) AS gabapentinoid_long_term,
+    g.last_date AS last_gabapentinoid_date,
+    g.last_product AS last_gabapentinoid_product,
+    p.chronic_pain_code,
+    p.first_pain_date,
+    p.first_pain_term,
+    p.last_pain_date,
+    p.last_pain_term,
+    p.pain_span_days,
+    p.pain_consultations AS pain_consultations_24m,
+    greatest(f.last_fit_note_date, o.last_date, g.last_date, p.last_pain_date) AS last_evidence_date
+FROM cands AS c
+JOIN coh_pain AS p ON p.patient_id = c.patient_id
+LEFT JOIN fit AS f ON f.patient_id = c.patient_id
+LEFT JOIN meds AS o ON o.patient_id = c.patient_id AND o.concept = 'opioid'
+LEFT JOIN meds AS g ON g.patient_id = c.patient_id AND g.concept = 'gabapentinoid'
+LEFT JOIN ome ON ome.patient_id = c.patient_id

@@ -1,0 +1,18 @@
+-- name: int_clinical_matches
+-- returns: one row per clinical event on or before the as-of date and concept it matches: event_id,
+--   patient_id, event_date, concept, code_system, code, term (the event's own term, else the list's),
+--   list_code
+-- params: $as_of
+-- inputs: stg_clinical_events, int_clinical_codes
+SELECT
+    e.event_id,
+    e.patient_id,
+    e.event_date,
+    m.concept,
+    e.code_system,
+    e.code,
+    coalesce(e.term, m.list_term) AS term,
+    m.list_code
+FROM stg_clinical_events AS e
+JOIN int_clinical_codes AS m ON m.code_system = e.code_system AND m.code = e.code
+WHERE e.event_date <= $as_of

@@ -1,0 +1,952 @@
+"""Each SQL step on its own: given input tables (a few rows) -> exactly the expected output rows.
+
+Every test creates the step's input tables in a fresh DuckDB connection, runs the step with
+`sql_files.run_step` and compares the whole output (sorted) with the expected rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from datetime import date
+
+import duckdb
+import pytest
+
+from pain_finder import sql_files
+from pain_finder.search import STEPS
+
+D = date
+AS_OF = D(2024, 6, 30)
+
+CODELIST_COLUMNS = {
+    "concept": "VARCHAR",
+    "domain": "VARCHAR",
+    "code_system": "VARCHAR",
+    "code": "VARCHAR",
+    "match_prefix": "VARCHAR",
+    "term": "VARCHAR",
+    "ingredient": "VARCHAR",
+    "form": "VARCHAR",
+    "strength_mg": "DOUBLE",
+    "patch_mcg_per_hour": "DOUBLE",
+    "patch_hours": "DOUBLE",
+    "ome_factor": "DOUBLE",
+}
+
+
+@pytest.fixture
+def con() -> duckdb.DuckDBPyConnection:
+    c = duckdb.connect()
+    yield c
+    c.close()
+
+
+def given(con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, str], rows: list[tuple]) -> None:
+    cols = ", ".join(f"{c} {t}" for c, t in columns.items())
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({cols})")
+    if rows:
+        marks = ", ".join("?" for _ in columns)
+        con.executemany(f"INSERT INTO {name} VALUES ({marks})", [list(r) for r in rows])
+
+
+def codelist(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
+    full = [tuple(r.get(c) for c in CODELIST_COLUMNS) for r in rows]
+    given(con, "codelist", CODELIST_COLUMNS, full)
+
+
+def result(con: duckdb.DuckDBPyConnection, name: str, columns: str = "*", **params) -> list[tuple]:
+    sql_files.run_step(con, name, **params)
+    con.execute("SELECT 1").fetchall()
+    return sorted(
+        con.execute(f"SELECT {columns} FROM {name}").fetchall(),
+        key=lambda r: tuple((v is not None, v if v is not None else 0) for v in r),
+    )
+
+
+def test_every_step_has_a_valid_header_and_parameters() -> None:
+    for name in (*STEPS, "coh_evidence", "cnt_attrition"):
+        step = sql_files.load(name)
+        assert step.layer in {"staging", "intermediate", "cohort", "counts"}, step.path
+        assert step.returns, step.path
+
+
+# --- staging --------------------------------------------------------------------------------------
+
+RAW_EVENTS = {
+    "patient_id": "VARCHAR",
+    "event_date": "VARCHAR",
+    "code": "VARCHAR",
+    "code_system": "VARCHAR",
+    "term": "VARCHAR",
+    "numeric_value": "VARCHAR",
+    "event_id": "VARCHAR",
+    "_row": "BIGINT",
+}
+
+
+def test_stg_clinical_events_cuts_7_character_read_codes_only(con) -> None:
+    given(
+        con,
+        "raw_clinical_events",
+        RAW_EVENTS,
+        [
+            ("1", "2024-01-02", "N142.00", "readv2", "Pain in lumbar spine", None, None, 2),
+            ("1", "2024-01-03", "N142.", "readv2", "", None, None, 3),
+            (
+                "1",
+                "2024-01-04",
+                "7200002",
+                "snomedct",
+                "Alcoholism",
+                None,
+                None,
+                4,
+            ),  # 7 digits: not a Read code
+            ("1", "2024-01-05", " XE1FL ", "ctv3", None, None, None, 5),
+            ("", "2024-01-05", "XE1FL", "ctv3", None, None, None, 6),  # no patient: dropped
+        ],
+    )
+    assert result(con, "stg_clinical_events") == [
+        (2, "1", D(2024, 1, 2), "readv2", "N142.", "Pain in lumbar spine"),
+        (3, "1", D(2024, 1, 3), "readv2", "N142.", None),
+        (4, "1", D(2024, 1, 4), "snomedct", "7200002", "Alcoholism"),
+        (5, "1", D(2024, 1, 5), "ctv3", "XE1FL", None),
+    ]
+
+
+def test_stg_patients_casts_and_defaults_sex(con) -> None:
+    given(
+        con,
+        "raw_patients",
+        {
+            "patient_id": "VARCHAR",
+            "date_of_birth": "VARCHAR",
+            "sex": "VARCHAR",
+            "date_of_death": "VARCHAR",
+            "practice_id": "VARCHAR",
+            "nhs_number": "VARCHAR",
+            "_row": "BIGINT",
+        },
+        [
+            ("1", "1980-02-29", "", "", "P1", "", 2),
+            ("2", "1970-01-01", "male", "2024-01-01", "", "9990000018", 3),
+        ],
+    )
+    assert result(con, "stg_patients") == [
+        ("1", D(1980, 2, 29), None, "unknown", None, "P1"),
+        ("2", D(1970, 1, 1), D(2024, 1, 1), "male", "9990000018", None),
+    ]
+
+
+# --- matching -------------------------------------------------------------------------------------
+
+
+def test_int_clinical_codes_matches_exactly_and_by_read_prefix(con) -> None:
+    given(
+        con,
+        "stg_clinical_events",
+        {
+            "event_id": "BIGINT",
+            "patient_id": "VARCHAR",
+            "event_date": "DATE",
+            "code_system": "VARCHAR",
+            "code": "VARCHAR",
+            "term": "VARCHAR",
+        },
+        [
+            (1, "1", AS_OF, "readv2", "N142.", None),  # under N14..
+            (2, "1", AS_OF, "readv2", "N14..", None),  # the parent itself
+            (3, "1", AS_OF, "readv2", "N1420", None),  # grandchild
+            (4, "1", AS_OF, "readv2", "N15..", None),  # a sibling: no match
+            (5, "1", AS_OF, "ctv3", "N142.", None),  # same characters, another system: no match
+            (6, "1", AS_OF, "readv2", "N1421", None),  # exact row beats the prefix for pain_condition
+            (7, "1", AS_OF, "readv2", "N142.", None),  # a repeated code is matched once
+        ],
+    )
+    codelist(
+        con,
+        [
+            {
+                "concept": "pain_condition",
+                "domain": "clinical",
+                "code_system": "readv2",
+                "code": "N14..",
+                "match_prefix": "N14",
+                "term": "Back pain",
+            },
+            {
+                "concept": "pain_condition",
+                "domain": "clinical",
+                "code_system": "readv2",
+                "code": "N142.",
+                "match_prefix": "N142",
+                "term": "Lumbago",
+            },
+            {
+                "concept": "pain_condition",
+                "domain": "clinical",
+                "code_system": "readv2",
+                "code": "N1421",
+                "match_prefix": None,
+                "term": "Exact",
+            },
+            {
+                "concept": "chronic_pain_condition",
+                "domain": "clinical",
+                "code_system": "readv2",
+                "code": "N1421",
+                "match_prefix": None,
+                "term": "Exact chronic",
+            },
+            {
+                "concept": "opioid",
+                "domain": "medication",
+                "code_system": "readv2",
+                "code": "N14..",
+                "match_prefix": "N14",
+                "term": "not clinical",
+            },
+        ],
+    )
+    assert result(con, "int_clinical_codes") == [
+        ("readv2", "N14..", "pain_condition", "N14..", "Back pain", 0),  # exact beats its own prefix
+        ("readv2", "N142.", "pain_condition", "N142.", "Lumbago", 0),
+        ("readv2", "N1420", "pain_condition", "N142.", "Lumbago", 96),
+        ("readv2", "N1421", "chronic_pain_condition", "N1421", "Exact chronic", 0),
+        ("readv2", "N1421", "pain_condition", "N1421", "Exact", 0),
+    ]
+
+
+MED_STG = {
+    "issue_id": "BIGINT",
+    "patient_id": "VARCHAR",
+    "issue_date": "DATE",
+    "code_system": "VARCHAR",
+    "code": "VARCHAR",
+    "bnf_code": "VARCHAR",
+    "term": "VARCHAR",
+    "quantity": "DOUBLE",
+}
+
+
+def _med_lists(con) -> None:
+    codelist(
+        con,
+        [
+            {
+                "concept": "opioid",
+                "domain": "medication",
+                "code_system": "dmd",
+                "code": "39720311000001101",
+                "term": "Codeine 30mg tablets",
+                "ingredient": "codeine",
+                "form": "tablet",
+                "strength_mg": 30.0,
+                "ome_factor": 0.1,
+            },
+            {
+                "concept": "opioid",
+                "domain": "medication",
+                "code_system": "bnf",
+                "code": "040702",
+                "match_prefix": "040702",
+                "term": "Opioid analgesics",
+            },
+            {
+                "concept": "opioid",
+                "domain": "medication",
+                "code_system": "bnf",
+                "code": "0407010F0",
+                "match_prefix": "0407010F0",
+                "term": "Codeine",
+            },
+            {
+                "concept": "gabapentinoid",
+                "domain": "medication",
+                "code_system": "bnf",
+                "code": "0408010AE",
+                "match_prefix": "0408010AE",
+                "term": "Pregabalin",
+            },
+            {
+                "concept": "opioid",
+                "domain": "medication",
+                "code_system": "readv2",
+                "code": "di3..",
+                "match_prefix": "di3",
+                "term": "Codeine drugs",
+            },
+        ],
+    )
+
+
+def test_int_medication_matches_own_code_bnf_column_and_prefixes_once_per_issue(con) -> None:
+    _med_lists(con)
+    given(
+        con,
+        "stg_medication_issues",
+        MED_STG,
+        [
+            (
+                1,
+                "1",
+                D(2024, 5, 1),
+                "dmd",
+                "39720311000001101",
+                "0407010F0AAAHAH",
+                None,
+                56.0,
+            ),  # both: once, dose
+            (
+                2,
+                "1",
+                D(2024, 5, 2),
+                "dmd",
+                "999999911000001109",
+                "0407020Q0AAAAAA",
+                "Oxycodone",
+                28.0,
+            ),  # bnf only
+            (3, "1", D(2024, 5, 3), "bnf", "0408010AEAAACAC", None, "Pregabalin 75mg", 56.0),  # BNF prefix
+            (4, "1", D(2024, 5, 4), "readv2", "di31.", None, None, 28.0),  # Read drug prefix
+            (5, "1", D(2024, 5, 5), "dmd", "111111111", "0403010B0AAAAAA", "Amitriptyline", 28.0),  # no match
+            (6, "1", D(2024, 7, 1), "dmd", "39720311000001101", None, None, 56.0),  # after the as-of date
+        ],
+    )
+    sql_files.run_step(con, "int_medication_codes")
+    assert result(
+        con,
+        "int_medication_matches",
+        "issue_id, concept, code_system, code, term, list_code, "
+        "matched_via, ingredient, strength_mg, ome_factor",
+        as_of=AS_OF,
+    ) == [
+        (
+            1,
+            "opioid",
+            "dmd",
+            "39720311000001101",
+            "Codeine 30mg tablets",
+            "39720311000001101",
+            "code",
+            "codeine",
+            30.0,
+            0.1,
+        ),
+        (2, "opioid", "dmd", "999999911000001109", "Oxycodone", "040702", "bnf_code", "040702", None, None),
+        (
+            3,
+            "gabapentinoid",
+            "bnf",
+            "0408010AEAAACAC",
+            "Pregabalin 75mg",
+            "0408010AE",
+            "code",
+            "0408010AE",
+            None,
+            None,
+        ),
+        (4, "opioid", "readv2", "di31.", "Codeine drugs", "di3..", "code", "di3..", None, None),
+    ]
+
+
+def test_int_fit_notes_counts_a_note_recorded_twice_once(con) -> None:
+    given(
+        con,
+        "stg_fit_notes",
+        {
+            "fit_note_id": "BIGINT",
+            "patient_id": "VARCHAR",
+            "issue_date": "DATE",
+            "start_date": "DATE",
+            "end_date": "DATE",
+            "fitness": "VARCHAR",
+        },
+        [
+            (2, "1", D(2024, 6, 1), D(2024, 6, 1), D(2024, 6, 28), "not_fit"),
+            (3, "1", D(2024, 7, 1), D(2024, 7, 1), D(2024, 7, 28), "not_fit"),  # after the as-of date
+            (4, "2", D(2024, 3, 1), D(2024, 3, 10), D(2024, 3, 1), "may_be_fit"),  # end before start: no days
+        ],
+    )
+    given(
+        con,
+        "int_clinical_matches",
+        {
+            "event_id": "BIGINT",
+            "patient_id": "VARCHAR",
+            "event_date": "DATE",
+            "concept": "VARCHAR",
+            "code_system": "VARCHAR",
+            "code": "VARCHAR",
+            "term": "VARCHAR",
+            "list_code": "VARCHAR",
+        },
+        [
+            (
+                10,
+                "1",
+                D(2024, 6, 1),
+                "fit_note",
+                "readv2",
+                "9D11.",
+                "Med3",
+                "9D11.",
+            ),  # same day as the table row
+            (11, "1", D(2024, 5, 1), "fit_note", "readv2", "9D11.", "Med3", "9D11."),
+            (
+                12,
+                "1",
+                D(2024, 5, 1),
+                "fit_note",
+                "snomedct",
+                "751481000000103",
+                "Med3",
+                "x",
+            ),  # same day twice
+            (13, "1", D(2024, 5, 2), "pain_condition", "readv2", "N142.", "Lumbago", "N142."),
+        ],
+    )
+    assert result(con, "int_fit_notes", as_of=AS_OF) == [
+        ("1", D(2024, 5, 1), "clinical_events", None, None, "readv2", "9D11.", "Med3", 11),
+        ("1", D(2024, 6, 1), "fit_notes", "not_fit", 28, None, None, None, 2),
+        ("2", D(2024, 3, 1), "fit_notes", "may_be_fit", None, None, None, None, 4),
+    ]
+
+
+# --- dose -----------------------------------------------------------------------------------------
+
+MATCHES = {
+    "issue_id": "BIGINT",
+    "patient_id": "VARCHAR",
+    "issue_date": "DATE",
+    "concept": "VARCHAR",
+    "code_system": "VARCHAR",
+    "code": "VARCHAR",
+    "bnf_code": "VARCHAR",
+    "term": "VARCHAR",
+    "quantity": "DOUBLE",
+    "list_code": "VARCHAR",
+    "matched_via": "VARCHAR",
+    "ingredient": "VARCHAR",
+    "form": "VARCHAR",
+    "strength_mg": "DOUBLE",
+    "patch_mcg_per_hour": "DOUBLE",
+    "patch_hours": "DOUBLE",
+    "ome_factor": "DOUBLE",
+}
+
+
+def _issue(i, pid, day, code, qty, ingredient, form, strength, patch, factor, concept="opioid"):
+    return (
+        i,
+        pid,
+        day,
+        concept,
+        "dmd",
+        code,
+        None,
+        code,
+        qty,
+        code,
+        "code",
+        ingredient,
+        form,
+        strength,
+        patch,
+        72.0 if patch else None,
+        factor,
+    )
+
+
+def test_int_opioid_doses_oral_morphine_equivalent(con) -> None:
+    given(
+        con,
+        "int_medication_matches",
+        MATCHES,
+        [
+            # co-codamol 30/500 x100 every 25 days: 30 x 100 x 0.1 / 25 = 12 mg/day; the last issue
+            # covers 28 days
+            _issue(1, "a", D(2024, 5, 1), "cocodamol", 100, "codeine", "tablet", 30, None, 0.1),
+            _issue(2, "a", D(2024, 5, 26), "cocodamol", 100, "codeine", "tablet", 30, None, 0.1),
+            # next issue 2 days later: clamped to 7 days; 213 days later: clamped to 84
+            _issue(3, "b", D(2024, 1, 1), "morphine", 56, "morphine", "tablet", 10, None, 1.0),
+            _issue(4, "b", D(2024, 1, 3), "morphine", 56, "morphine", "tablet", 10, None, 1.0),
+            _issue(5, "c", D(2023, 8, 1), "morphine", 84, "morphine", "tablet", 10, None, 1.0),
+            _issue(6, "c", D(2024, 3, 1), "morphine", 84, "morphine", "tablet", 10, None, 1.0),
+            # fentanyl 25 micrograms/hour: 25 x 24 / 1000 x 100 = 60 mg/day whatever the quantity
+            _issue(7, "d", D(2024, 6, 1), "fentanyl", 5, "fentanyl", "patch", None, 25, 100.0),
+            # no dose data: unknown; an issue without a quantity: unknown
+            _issue(8, "e", D(2024, 6, 1), "tramadol", 100, "tramadol", "capsule", None, None, None),
+            _issue(9, "e", D(2024, 6, 2), "morphine", None, "morphine", "tablet", 10, None, 1.0),
+            # not an opioid
+            _issue(
+                10,
+                "e",
+                D(2024, 6, 2),
+                "pregabalin",
+                56,
+                "pregabalin",
+                "capsule",
+                75,
+                None,
+                None,
+                "gabapentinoid",
+            ),
+            # the 12-month window starts the day after 2023-06-30; later issues of the same product still
+            # count
+            # for days covered even when outside the window (issue 11 is outside, issue 12 inside)
+            _issue(11, "f", D(2023, 6, 30), "codeine", 28, "codeine", "tablet", 30, None, 0.1),
+            _issue(12, "f", D(2023, 7, 1), "morphine", 28, "morphine", "tablet", 10, None, 1.0),
+            # after the as-of date: not in the window
+            _issue(13, "f", D(2024, 7, 1), "codeine", 28, "codeine", "tablet", 30, None, 0.1),
+        ],
+    )
+    got = result(
+        con,
+        "int_opioid_doses",
+        "issue_id, days_covered, round(ome_mg_per_day, 4)",
+        as_of=AS_OF,
+        signal_months=12,
+        default_days=28,
+        min_days=7,
+        max_days=84,
+    )
+    assert got == [
+        (1, 25, 12.0),
+        (2, 28, round(30 * 100 * 0.1 / 28, 4)),
+        (3, 7, 80.0),
+        (4, 28, 20.0),
+        (5, 84, 10.0),
+        (6, 28, 30.0),
+        (7, 28, 60.0),
+        (8, 28, None),
+        (9, 28, None),
+        (12, 28, 10.0),
+    ]
+
+
+# --- population -----------------------------------------------------------------------------------
+
+PATIENTS_STG = {
+    "patient_id": "VARCHAR",
+    "birth_date": "DATE",
+    "death_date": "DATE",
+    "sex": "VARCHAR",
+    "nhs_number": "VARCHAR",
+    "practice_id": "VARCHAR",
+}
+REGS_STG = {"patient_id": "VARCHAR", "practice_id": "VARCHAR", "start_date": "DATE", "end_date": "DATE"}
+
+
+@pytest.mark.parametrize(
+    ("birth", "as_of", "age"),
+    [
+        (D(1960, 6, 30), D(2024, 6, 30), 64),  # the birthday itself
+        (D(1960, 7, 1), D(2024, 6, 30), 63),  # the day before the birthday
+        (D(1960, 2, 29), D(2023, 2, 28), 62),  # a 29 February birthday is not reached on 28 February...
+        (D(1960, 2, 29), D(2023, 3, 1), 63),  # ...but on 1 March in a common year
+        (D(1960, 2, 29), D(2024, 2, 29), 64),  # and on 29 February in a leap year
+        (D(2006, 6, 30), D(2024, 6, 30), 18),
+        (D(2006, 7, 1), D(2024, 6, 30), 17),
+    ],
+)
+def test_coh_population_age_in_whole_years(con, birth, as_of, age) -> None:
+    given(con, "stg_patients", PATIENTS_STG, [("1", birth, None, "female", None, None)])
+    given(con, "stg_registrations", REGS_STG, [("1", "P1", D(2000, 1, 1), None)])
+    assert result(
+        con,
+        "coh_population",
+        "patient_id, age, in_age",
+        as_of=as_of,
+        min_age=18,
+        max_age=64,
+        practice_id="P1",
+    ) == [("1", age, 18 <= age <= 64)]
+
+
+def test_coh_population_alive_and_registered_on_the_as_of_date(con) -> None:
+    b = D(1980, 1, 1)
+    given(
+        con,
+        "stg_patients",
+        PATIENTS_STG,
+        [
+            ("died_on", b, AS_OF, "female", None, None),
+            ("dies_after", b, AS_OF + dt.timedelta(days=1), "female", None, None),
+            ("starts_on", b, None, "female", None, None),
+            ("starts_after", b, None, "female", None, None),
+            ("ends_on", b, None, "female", None, None),
+            ("ended_before", b, None, "female", None, None),
+            ("other_practice", b, None, "female", None, None),
+            ("no_registration", b, None, "female", None, None),
+        ],
+    )
+    given(
+        con,
+        "stg_registrations",
+        REGS_STG,
+        [
+            ("died_on", "P1", D(2000, 1, 1), None),
+            ("dies_after", "P1", D(2000, 1, 1), None),
+            ("starts_on", "P1", AS_OF, None),
+            ("starts_after", "P1", AS_OF + dt.timedelta(days=1), None),
+            ("ends_on", "P1", D(2000, 1, 1), AS_OF),
+            ("ended_before", "P1", D(2000, 1, 1), AS_OF - dt.timedelta(days=1)),
+            ("other_practice", "P9", D(2000, 1, 1), None),
+        ],
+    )
+    got = result(
+        con,
+        "coh_population",
+        "patient_id, alive, registered",
+        as_of=AS_OF,
+        min_age=18,
+        max_age=64,
+        practice_id="P1",
+    )
+    assert got == [
+        ("died_on", False, True),
+        ("dies_after", True, True),
+        ("ended_before", True, False),
+        ("ends_on", True, True),
+        ("no_registration", True, False),
+        ("other_practice", True, False),
+        ("starts_after", True, False),
+        ("starts_on", True, True),
+    ]
+    # when no registration names the practice searched, every registration counts
+    assert ("other_practice", True, True) in result(
+        con,
+        "coh_population",
+        "patient_id, alive, registered",
+        as_of=AS_OF,
+        min_age=18,
+        max_age=64,
+        practice_id="UNKNOWN",
+    )
+
+
+# --- exclusions and flags -------------------------------------------------------------------------
+
+CLIN = {
+    "event_id": "BIGINT",
+    "patient_id": "VARCHAR",
+    "event_date": "DATE",
+    "concept": "VARCHAR",
+    "code_system": "VARCHAR",
+    "code": "VARCHAR",
+    "term": "VARCHAR",
+    "list_code": "VARCHAR",
+}
+REASON_PARAMS = dict(
+    as_of=AS_OF,
+    cancer_years=5,
+    palliative_years=None,
+    dependence_years=None,
+    pregnancy_months=9,
+    bereavement_months=6,
+)
+
+
+def _reasons(
+    con,
+    events: list[tuple[str, date, str]],
+    meds: list[tuple[str, date, str]] = (),
+    declined: list[str] = (),
+    **params,
+) -> list[tuple]:
+    pids = sorted({e[0] for e in events} | {m[0] for m in meds} | set(declined))
+    given(
+        con,
+        "coh_population",
+        {
+            "patient_id": "VARCHAR",
+            "nhs_number": "VARCHAR",
+            "sex": "VARCHAR",
+            "age": "INTEGER",
+            "alive": "BOOLEAN",
+            "registered": "BOOLEAN",
+            "in_age": "BOOLEAN",
+        },
+        [(p, None, "female", 40, True, True, True) for p in pids],
+    )
+    given(
+        con,
+        "int_clinical_matches",
+        CLIN,
+        [(i, p, day, concept, "snomedct", "1", "t", "1") for i, (p, day, concept) in enumerate(events)],
+    )
+    given(
+        con,
+        "int_medication_matches",
+        MATCHES,
+        [
+            _issue(i, p, day, "x", 1, None, None, None, None, None, concept)
+            for i, (p, day, concept) in enumerate(meds)
+        ],
+    )
+    given(con, "declined_patients", {"patient_id": "VARCHAR"}, [(p,) for p in declined])
+    return result(con, "coh_reasons", "patient_id, reason, kind", **{**REASON_PARAMS, **params})
+
+
+def test_coh_reasons_type1_opt_out_latest_code_decides(con) -> None:
+    got = _reasons(
+        con,
+        [
+            ("out_then_back", D(2020, 1, 1), "type1_opt_out"),
+            ("out_then_back", D(2021, 1, 1), "type1_opt_out_withdrawn"),
+            ("back_then_out", D(2020, 1, 1), "type1_opt_out_withdrawn"),
+            ("back_then_out", D(2021, 1, 1), "type1_opt_out"),
+            ("same_day", D(2021, 1, 1), "type1_opt_out"),
+            ("same_day", D(2021, 1, 1), "type1_opt_out_withdrawn"),
+            ("only_out", D(2010, 1, 1), "type1_opt_out"),
+            ("only_withdrawn", D(2010, 1, 1), "type1_opt_out_withdrawn"),
+        ],
+    )
+    assert got == [
+        ("back_then_out", "type1_opt_out", "flag"),
+        ("only_out", "type1_opt_out", "flag"),
+        ("same_day", "type1_opt_out", "flag"),
+    ]
+
+
+def test_coh_reasons_windows(con) -> None:
+    got = _reasons(
+        con,
+        [
+            ("cancer_in", D(2019, 7, 1), "cancer"),  # the first day of the 5-year window
+            ("cancer_out", D(2019, 6, 30), "cancer"),  # exactly 5 years before: outside
+            ("preg_in", D(2023, 10, 1), "pregnancy"),  # 9 months before 2024-06-30 is 2023-09-30: outside
+            ("preg_out", D(2023, 9, 30), "pregnancy"),
+            ("bereaved_in", D(2024, 1, 1), "bereavement"),
+            ("bereaved_out", D(2023, 12, 30), "bereavement"),
+            ("palliative_ever", D(1990, 1, 1), "palliative_care"),
+            ("dementia", D(1990, 1, 1), "dementia"),
+            ("smi", D(1990, 1, 1), "severe_mental_illness"),
+            ("dissent", D(1990, 1, 1), "research_dissent"),
+            ("dependence", D(1990, 1, 1), "opioid_dependence"),
+        ],
+        meds=[("methadone", D(2001, 1, 1), "opioid_substitution")],
+        declined=["declined"],
+    )
+    assert got == [
+        ("bereaved_in", "bereavement", "flag"),
+        ("cancer_in", "cancer", "exclusion"),
+        ("declined", "research_dissent", "exclusion"),
+        ("dementia", "dementia", "exclusion"),
+        ("dependence", "opioid_dependence", "exclusion"),
+        ("dissent", "research_dissent", "exclusion"),
+        ("methadone", "opioid_dependence", "exclusion"),
+        ("palliative_ever", "palliative_care", "exclusion"),
+        ("preg_in", "pregnancy", "flag"),
+        ("smi", "severe_mental_illness", "flag"),
+    ]
+    # a palliative-care look-back of 10 years leaves out the 1990 code
+    got = _reasons(con, [("palliative_ever", D(1990, 1, 1), "palliative_care")], palliative_years=10)
+    assert got == []
+
+
+# --- pain, signal and the cohort ---------------------------------------------------------------------
+
+
+def _clinical(rows: list[tuple]) -> list[tuple]:
+    return [
+        (i, p, day, concept, "snomedct", code, term, code)
+        for i, (p, day, concept, code, term) in enumerate(rows, start=1)
+    ]
+
+
+def test_coh_pain_span_edges_terms_and_consultations(con) -> None:
+    given(
+        con,
+        "int_clinical_matches",
+        CLIN,
+        _clinical(
+            [
+                ("span90", D(2024, 1, 1), "pain_condition", "279039007", "Low back pain"),
+                ("span89", D(2024, 1, 2), "pain_condition", "279039007", "Low back pain"),
+                (
+                    "edge",
+                    D(2022, 6, 30),
+                    "chronic_pain_condition",
+                    "82423001",
+                    "Chronic pain",
+                ),  # 24 months: out
+                ("edge", D(2022, 7, 1), "pain_condition", "279039007", "Low back pain"),  # first day in
+                (
+                    "edge",
+                    D(2022, 7, 1),
+                    "pain_condition",
+                    "161891005",
+                    "Backache",
+                ),  # same day: 1 consultation
+                (
+                    "edge",
+                    D(2024, 7, 1),
+                    "pain_condition",
+                    "279039007",
+                    "Low back pain",
+                ),  # after as-of: ignored
+                ("chronic", D(2024, 6, 30), "chronic_pain_condition", "82423001", "Chronic pain"),
+            ]
+        ),
+    )
+    given(
+        con,
+        "int_medication_matches",
+        MATCHES,
+        [
+            _issue(1, "span90", D(2024, 3, 31), "codeine", 28, "codeine", "tablet", 30, None, 0.1),
+            _issue(2, "span89", D(2024, 3, 31), "codeine", 28, "codeine", "tablet", 30, None, 0.1),
+            _issue(
+                3,
+                "edge",
+                D(2022, 9, 29),
+                "pregabalin",
+                56,
+                "pregabalin",
+                "capsule",
+                None,
+                None,
+                None,
+                "gabapentinoid",
+            ),
+            _issue(
+                4,
+                "edge",
+                D(2022, 9, 29),
+                "methadone",
+                56,
+                None,
+                None,
+                None,
+                None,
+                None,
+                "opioid_substitution",
+            ),
+        ],
+    )
+    got = result(con, "coh_pain", as_of=AS_OF, pain_months=24, min_span_days=90)
+    assert got == [
+        ("chronic", True, D(2024, 6, 30), "Chronic pain", D(2024, 6, 30), "Chronic pain", 0, 1, True),
+        # same-day codes: the lowest code gives the term; the issue 90 days later makes the span
+        ("edge", False, D(2022, 7, 1), "Backache", D(2022, 9, 29), "pregabalin", 90, 1, True),
+        ("span89", False, D(2024, 1, 2), "Low back pain", D(2024, 3, 31), "codeine", 89, 1, False),
+        ("span90", False, D(2024, 1, 1), "Low back pain", D(2024, 3, 31), "codeine", 90, 1, True),
+    ]
+
+
+def test_coh_signal_counts_in_the_12_month_window(con) -> None:
+    given(
+        con,
+        "int_medication_matches",
+        MATCHES,
+        [
+            _issue(1, "a", D(2023, 6, 30), "codeine", 28, "codeine", "tablet", 30, None, 0.1),  # out
+            _issue(2, "a", D(2023, 7, 1), "codeine", 28, "codeine", "tablet", 30, None, 0.1),  # in
+            _issue(3, "b", D(2024, 6, 30), "pregabalin", 56, None, None, None, None, None, "gabapentinoid"),
+            _issue(
+                4, "c", D(2024, 1, 1), "methadone", 56, None, None, None, None, None, "opioid_substitution"
+            ),
+        ],
+    )
+    given(
+        con,
+        "int_fit_notes",
+        {
+            "patient_id": "VARCHAR",
+            "issue_date": "DATE",
+            "source": "VARCHAR",
+            "fitness": "VARCHAR",
+            "days": "INTEGER",
+            "code_system": "VARCHAR",
+            "code": "VARCHAR",
+            "term": "VARCHAR",
+            "record_id": "BIGINT",
+        },
+        [
+            ("c", D(2023, 6, 30), "fit_notes", "not_fit", None, None, None, None, 1),  # out
+            ("d", D(2023, 7, 1), "fit_notes", "not_fit", None, None, None, None, 2),
+        ],
+    )
+    assert result(con, "coh_signal", as_of=AS_OF, signal_months=12, min_issues=1, min_fit_notes=1) == [
+        ("a", 1, 0, 0, True),
+        ("b", 0, 1, 0, True),
+        ("d", 0, 0, 1, True),
+    ]  # c: methadone is not a signal, and its fit note is a day too old
+    # two issues needed: a has only one in the window
+    assert result(
+        con, "coh_signal", "patient_id, signal", as_of=AS_OF, signal_months=12, min_issues=2, min_fit_notes=1
+    ) == [("a", False), ("b", False), ("d", True)]
+
+
+def test_coh_cohort_orders_reasons_and_promotes_flags(con) -> None:
+    given(
+        con,
+        "coh_pain",
+        {"patient_id": "VARCHAR", "chronic_pain": "BOOLEAN"},
+        [("x", True), ("y", True), ("z", True), ("no_pain", False)],
+    )
+    given(
+        con,
+        "coh_signal",
+        {"patient_id": "VARCHAR", "signal": "BOOLEAN"},
+        [("x", True), ("y", True), ("z", True), ("no_pain", True)],
+    )
+    given(
+        con,
+        "coh_population",
+        {"patient_id": "VARCHAR", "nhs_number": "VARCHAR", "sex": "VARCHAR", "age": "INTEGER"},
+        [
+            ("x", None, "male", 70),
+            ("y", None, "female", 40),
+            ("z", None, "female", 30),
+            ("no_pain", None, "male", 30),
+        ],
+    )
+    given(
+        con,
+        "coh_reasons",
+        {"patient_id": "VARCHAR", "reason": "VARCHAR", "kind": "VARCHAR"},
+        [
+            ("x", "dementia", "exclusion"),
+            ("x", "age", "exclusion"),
+            ("x", "pregnancy", "flag"),
+            ("y", "bereavement", "flag"),
+            ("y", "type1_opt_out", "flag"),
+            ("no_pain", "age", "exclusion"),
+        ],
+    )
+    order = [
+        "age",
+        "deceased",
+        "not_registered",
+        "research_dissent",
+        "palliative_care",
+        "cancer",
+        "dementia",
+        "opioid_dependence",
+        "type1_opt_out",
+        "severe_mental_illness",
+        "learning_disability",
+        "pregnancy",
+        "substance_misuse",
+        "care_home",
+        "bereavement",
+    ]
+    assert result(con, "coh_cohort", reason_order=order, promoted=[]) == [
+        ("x", None, "male", 70, ["age", "dementia"], ["pregnancy"], False),
+        ("y", None, "female", 40, [], ["type1_opt_out", "bereavement"], True),
+        ("z", None, "female", 30, [], [], True),
+    ]
+    assert result(
+        con,
+        "coh_cohort",
+        "patient_id, reasons, flags, is_candidate",
+        reason_order=order,
+        promoted=["bereavement", "pregnancy"],
+    ) == [
+        ("x", ["age", "dementia", "pregnancy"], [], False),
+        ("y", ["bereavement"], ["type1_opt_out"], False),
+        ("z", [], [], True),
+    ]
