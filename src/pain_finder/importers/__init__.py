@@ -11,15 +11,18 @@ canonical tables, `extract.json` (source_format, extract_date when known, practi
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Callable
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from pain_finder.errors import ConfigError, InputError
 from pain_finder.importers import cprd, fhir, opensafely, report, ukb
 from pain_finder.importers.common import REPORT_FILE, FileFormat, ImportContext, ImportReport, building_folder
 
-__all__ = ["FORMATS", "ImportReport", "convert"]
+__all__ = ["FORMATS", "ImportReport", "convert", "converted"]
 
 Runner = Callable[[ImportContext, Path, "Path | None"], None]
 
@@ -123,3 +126,22 @@ def _validate(ctx: ImportContext, folder: Path) -> None:
         ctx.report.validation_warnings[problem.check] = ctx.report.validation_warnings.get(
             problem.check, 0
         ) + (problem.count or 1)
+
+
+@contextlib.contextmanager
+def converted(
+    fmt: str, source: Path, *, mapping: Path | None = None, work_dir: Path | None = None, validate: bool = False
+) -> Iterator[tuple[Path, ImportReport]]:
+    """Convert `source` into a temporary canonical extract for the length of a `with` block (`--format`).
+
+    Yields the extract folder and the import report; the folder is deleted when the block ends, whatever
+    happens. The search validates the extract itself, so `validate` is off by default to avoid doing it twice.
+    `work_dir` is where the temporary folder goes (default: the system's temporary folder; the batch gives its
+    spill directory, since the converted extract may be large).
+    """
+    tmp = Path(tempfile.mkdtemp(prefix="pain-finder-import-", dir=work_dir))
+    try:
+        report = convert(fmt, source, tmp / "extract", mapping=mapping, validate=validate)
+        yield tmp / "extract", report
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
