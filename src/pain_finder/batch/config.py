@@ -70,6 +70,17 @@ class BatchConfig(BaseModel):
         description="where everything is written: practices/<practice>/ (each practice's search outputs), "
         "network/ (the merged, suppressed counts), batch_status.json, logs/, state/"
     )
+    format: str | None = Field(
+        None,
+        description="the format of the practices' folders when they are not canonical extracts: one of the "
+        "`pain-finder import` formats (opensafely, ukb, fhir, report, cprd_aurum, cprd_gold); each is "
+        "converted on the fly into the spill directory and deleted after its search (default: canonical)",
+    )
+    mapping: Path | None = Field(
+        None,
+        description="with `format`: the mapping file (report) or dictionary folder (cprd_aurum, cprd_gold) "
+        "that `pain-finder import --mapping` takes",
+    )
     search_config: Path | None = Field(
         None,
         description="a search definition TOML file (the same format as `pain-finder search --config`); an "
@@ -117,6 +128,15 @@ class BatchConfig(BaseModel):
             raise ValueError("must be a size such as '512MB', '2GB' or '1.5GiB'")
         return v.replace(" ", "") if v else v
 
+    @field_validator("format")
+    @classmethod
+    def _format(cls, v: str | None) -> str | None:
+        from pain_finder.importers import FORMATS  # noqa: PLC0415 - only when a format is given
+
+        if v is not None and v not in FORMATS:
+            raise ValueError(f"unknown format {v!r}: expected one of {', '.join(FORMATS)}")
+        return v
+
     @model_validator(mode="after")
     def _one_source(self) -> BatchConfig:
         if (self.extracts_dir is None) == (self.extracts is None):
@@ -154,6 +174,19 @@ class LoadedBatchConfig(BaseModel):
     config_file: Path | None = None
     batch: BatchConfig
     search: SearchConfig
+
+    def with_source_format(self, fmt: str | None, mapping: Path | None) -> LoadedBatchConfig:
+        """The config with `format`/`mapping` replaced (the CLI's --format and --mapping), checked again."""
+        if fmt is None and mapping is None:
+            return self
+        data = self.batch.model_dump()
+        data["format"] = fmt if fmt is not None else data["format"]
+        data["mapping"] = Path(mapping).resolve() if mapping is not None else data["mapping"]
+        try:
+            batch = BatchConfig.model_validate(data)
+        except ValidationError as exc:
+            raise ConfigError(f"--format/--mapping:\n{_bullets(exc)}") from exc
+        return self.model_copy(update={"batch": batch})
 
 
 def _bullets(exc: ValidationError) -> str:
@@ -227,6 +260,7 @@ def parse_batch_config(
             "output_root": absolute(batch.output_root),
             "search_config": absolute(batch.search_config),
             "spill_directory": absolute(batch.spill_directory),
+            "mapping": absolute(batch.mapping),
         }
     )
     return LoadedBatchConfig(config_file=config_file, batch=batch, search=search)

@@ -165,6 +165,8 @@ def _tasks(
             memory_limit=cfg.memory(workers),
             spill_directory=cfg.spill(),
             search_fn=search_fn,
+            source_format=cfg.format,
+            mapping=cfg.mapping,
         )
         for key, extract in practices
     ]

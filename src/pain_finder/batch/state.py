@@ -51,7 +51,10 @@ class InputKey(BaseModel):
     files: dict[str, str] = Field(description="sha256 of each input file, by file name")
     definition_fingerprint: str = Field(description="fingerprint of the search definition and its code lists")
     code_lists: dict[str, str] = Field(description="sha256 of each code list, by concept/system")
-    as_of: dt.date = Field(description="the as-of date the search runs with")
+    as_of: dt.date | None = Field(
+        description="the as-of date the search runs with; None for a source converted on the fly without a "
+        "fixed date (its extract date comes from the source files, which `files` covers)"
+    )
     software_version: str = Field(description="pain_finder's version")
 
     def digest(self) -> str:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from pain_finder import __version__
+from pain_finder.atomic import write_text
 from pain_finder.batch.state import (
     PRACTICES_DIR,
     STATE_DIR,
@@ -64,6 +65,8 @@ class PracticeTask:
     memory_limit: str | None
     spill_directory: Path
     search_fn: SearchFn | None = None  # None: pain_finder.search.run_search
+    source_format: str | None = None  # an import format: the folder is converted on the fly (None: canonical)
+    mapping: Path | None = None  # the import's mapping file or dictionary folder
 
 
 def init_worker(queue: Any, parent_pid: int) -> None:
@@ -95,10 +98,17 @@ def input_key(task: PracticeTask) -> tuple[InputKey, str | None]:
     from pain_finder.extract.reader import file_sha256, locate  # noqa: PLC0415
     from pain_finder.extract.schema import EXTRACT_META_FILE  # noqa: PLC0415
 
-    files = locate(task.extract)  # InputError when the folder or a required table is missing
-    paths = {p.name: p for p in files.tables.values()}
-    if (task.extract / EXTRACT_META_FILE).is_file():
-        paths[EXTRACT_META_FILE] = task.extract / EXTRACT_META_FILE
+    if task.source_format is not None:
+        # A source in another format: every file under it (and the mapping) is an input. Its as-of date is
+        # only known after conversion; the files' hashes cover it, so the key records the fixed date, if any.
+        paths = _source_files(task)
+        meta_date, practice_id = None, None
+    else:
+        files = locate(task.extract)  # InputError when the folder or a required table is missing
+        paths = {p.name: p for p in files.tables.values()}
+        if (task.extract / EXTRACT_META_FILE).is_file():
+            paths[EXTRACT_META_FILE] = task.extract / EXTRACT_META_FILE
+        meta_date, practice_id = files.meta.extract_date, files.meta.practice_id
     declined = task.search.exclusions.declined_patient_ids_file
     if declined is not None:
         if not Path(declined).is_file():
@@ -108,7 +118,7 @@ def input_key(task: PracticeTask) -> tuple[InputKey, str | None]:
         hashes = {name: file_sha256(path) for name, path in sorted(paths.items())}
     except OSError as exc:
         raise InputError(f"cannot read an input file: {exc.strerror}", file=exc.filename) from exc
-    as_of = task.fixed_as_of or files.meta.extract_date or dt.date.today()
+    as_of = task.fixed_as_of or meta_date or (None if task.source_format else dt.date.today())
     key = InputKey(
         files=hashes,
         definition_fingerprint=task.definition_fingerprint,
@@ -116,7 +126,21 @@ def input_key(task: PracticeTask) -> tuple[InputKey, str | None]:
         as_of=as_of,
         software_version=__version__,
     )
-    return key, files.meta.practice_id
+    return key, practice_id
+
+
+def _source_files(task: PracticeTask) -> dict[str, Path]:
+    """Every file of a source folder in another format (by relative path), and its mapping file(s)."""
+    if not task.extract.is_dir():
+        raise InputError(f"source folder {task.extract} does not exist or is not a folder")
+    paths = {str(p.relative_to(task.extract)): p for p in sorted(task.extract.rglob("*")) if p.is_file()}
+    if task.mapping is not None:
+        mapping = Path(task.mapping)
+        found = sorted(mapping.rglob("*")) if mapping.is_dir() else [mapping]
+        for p in found:
+            if p.is_file():
+                paths[f"mapping:{p.name}"] = p
+    return paths
 
 
 def plan_practice(task: PracticeTask) -> tuple[str, InputKey | None, str | None]:
@@ -238,15 +262,26 @@ def _search(task: PracticeTask, out_dir: Path, key: InputKey) -> Any:
         con = duckdb.connect(config=settings)
     except duckdb.Error as exc:
         raise OutputError(f"cannot start DuckDB with the batch settings: {str(exc).splitlines()[0]}") from exc
-    try:
+    def search(extract: Path) -> Any:
         return search_fn(
-            task.extract,
+            extract,
             out_dir,
             task.search,
             as_of=task.fixed_as_of,
             con=con,
             progress=lambda step: emit("step", task.practice_key, step=str(step)),
         )
+
+    try:
+        if task.source_format is None:
+            return search(task.extract)
+        from pain_finder.importers import converted  # noqa: PLC0415
+
+        emit("step", task.practice_key, step=f"import_{task.source_format}")
+        with converted(task.source_format, task.extract, mapping=task.mapping, work_dir=spill) as (extract, rep):
+            result = search(extract)
+            write_text(out_dir / "import_report.json", rep.to_json())
+            return result
     finally:
         con.close()
         shutil.rmtree(spill, ignore_errors=True)

@@ -56,6 +56,22 @@ def batch(
         "default: the machine's CPU cores).",
         show_default=False,
     ),
+    source_format: str | None = typer.Option(
+        None,
+        "--format",
+        metavar="FORMAT",
+        help="The practices' folders are sources in this `pain-finder import` format (opensafely, ukb, fhir, "
+        "report, cprd_aurum, cprd_gold), converted on the fly; overrides `format` in the config.",
+        show_default=False,
+    ),
+    mapping: Path | None = typer.Option(
+        None,
+        "--mapping",
+        metavar="PATH",
+        help="With --format: the mapping file (report) or dictionary folder (CPRD), as for `pain-finder "
+        "import`; overrides `mapping` in the config.",
+        show_default=False,
+    ),
     dry_run: bool = typer.Option(
         False,
         "--dry-run",
@@ -64,7 +80,7 @@ def batch(
     ),
 ) -> None:
     """Run (or, with --dry-run, plan) a batch and exit with its code."""
-    loaded = load_batch_config(config)
+    loaded = load_batch_config(config).with_source_format(source_format, mapping)
     console = Console(highlight=False)
     if dry_run:
         entries = plan_batch(loaded, force=force)

@@ -18,6 +18,7 @@ from rich.table import Table
 
 from pain_finder.config import SearchConfig, load_config
 from pain_finder.counts import REVIEW_FLAGS
+from pain_finder.errors import ConfigError
 
 
 def register(app: typer.Typer) -> None:
@@ -79,6 +80,22 @@ def search(
         help="The date the search is run as of; defaults to extract_date in extract.json, then today.",
         show_default=False,
     ),
+    source_format: str | None = typer.Option(
+        None,
+        "--format",
+        metavar="FORMAT",
+        help="EXTRACT is a source in this `pain-finder import` format (opensafely, ukb, fhir, report, "
+        "cprd_aurum, cprd_gold): convert it on the fly into a temporary folder, search it, and keep the "
+        "import report beside the outputs (import_report.json).",
+        show_default=False,
+    ),
+    mapping: Path | None = typer.Option(
+        None,
+        "--mapping",
+        metavar="PATH",
+        help="With --format: the mapping file (report) or dictionary folder (CPRD), as for `pain-finder import`.",
+        show_default=False,
+    ),
     top: int | None = typer.Option(
         None,
         "--top",
@@ -102,10 +119,24 @@ def search(
 
     if status is not None:
         status.start()
-    try:
-        result = run_search(
-            extract, out, definition, as_of=as_of.date() if as_of else None, top=top, progress=progress
+    def search_folder(folder: Path) -> Any:
+        return run_search(
+            folder, out, definition, as_of=as_of.date() if as_of else None, top=top, progress=progress
         )
+
+    try:
+        if source_format is None:
+            if mapping is not None:
+                raise ConfigError("--mapping goes with --format (the source's import format)")
+            result = search_folder(extract)
+        else:
+            from pain_finder.atomic import write_text  # noqa: PLC0415
+            from pain_finder.importers import converted  # noqa: PLC0415
+
+            progress(f"import {source_format}")
+            with converted(source_format, extract, mapping=mapping) as (folder, report):
+                result = search_folder(folder)
+            write_text(out / "import_report.json", report.to_json())
     finally:
         if status is not None:
             status.stop()

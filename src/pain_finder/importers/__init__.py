@@ -141,7 +141,10 @@ def converted(
     """
     tmp = Path(tempfile.mkdtemp(prefix="pain-finder-import-", dir=work_dir))
     try:
-        report = convert(fmt, source, tmp / "extract", mapping=mapping, validate=validate)
-        yield tmp / "extract", report
+        # Named after the source folder, so a search that falls back to the folder name for the practice
+        # (no practice_id in the source) names the practice as `import` then `search` would.
+        folder = tmp / (Path(source).resolve().name or "extract")
+        report = convert(fmt, source, folder, mapping=mapping, validate=validate)
+        yield folder, report
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
