@@ -7,7 +7,7 @@ PF     := $(BIN)/pain-finder
 DEMO_OUT ?= demo_out
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test test-fast lint fix bench golden clean browser wheel-check
+.PHONY: help demo test test-fast lint fix bench bench-quick golden readme clean browser
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -25,13 +25,20 @@ browser: ## Install Debian's headless Chromium for the report test (skipped quie
 	      || echo "note: could not install chromium; the browser test will be skipped"; \
 	  else echo "note: chromium not installed and apt-get unavailable; the browser test will be skipped"; fi; }
 
-demo: $(STAMP) ## Validate and search the bundled sample practices, then merge their counts
+demo: $(STAMP) ## Validate and search the bundled sample practices, merge their counts, then run them as a batch
 	$(PF) validate sample_data/practice_a
 	$(PF) validate sample_data/practice_b
+	$(PF) validate sample_data/practice_c
 	$(PF) search sample_data/practice_a --out $(DEMO_OUT)/practice_a
 	$(PF) search sample_data/practice_b --out $(DEMO_OUT)/practice_b
-	$(PF) merge $(DEMO_OUT)/practice_a/summary.json $(DEMO_OUT)/practice_b/summary.json --out $(DEMO_OUT)/network
-	@echo "Invitation lists: $(DEMO_OUT)/practice_*/invitations.xlsx; network report: $(DEMO_OUT)/network/report.html"
+	$(PF) search sample_data/practice_c --out $(DEMO_OUT)/practice_c
+	$(PF) merge $(DEMO_OUT)/practice_a/summary.json $(DEMO_OUT)/practice_b/summary.json \
+	  $(DEMO_OUT)/practice_c/summary.json --out $(DEMO_OUT)/network
+	$(PF) batch sample_data/batch.toml --force
+	@echo
+	@echo "Hand-check lists (patient-identifiable: they stay in the practice): $(DEMO_OUT)/practice_*/invitations.xlsx"
+	@echo "Network counts merged from the shared summaries: $(DEMO_OUT)/network/report.html"
+	@echo "The same practices as an unattended batch: $(DEMO_OUT)/batch/ (batch_status.json, network/report.html)"
 
 test: $(STAMP) browser ## Run the whole test suite
 	$(BIN)/python -m pytest -n 2 -q
@@ -49,6 +56,12 @@ fix: $(STAMP) ## Apply ruff's fixes and formatting
 
 bench: $(STAMP) ## Measure speed and memory; figures go to bench/results.md
 	$(BIN)/python bench/run.py --out bench/results.md
+
+bench-quick: $(STAMP) ## Run the benchmark at toy sizes (checks it works; figures to bench/out/quick.md)
+	$(BIN)/python bench/run.py --quick --out bench/out/quick.md --work bench/work/quick
+
+readme: $(STAMP) ## Rebuild README.md from the sections in docs/
+	$(BIN)/python tools/build_readme.py
 
 golden: $(STAMP) ## Regenerate the golden outputs for sample_data (review the diff before committing)
 	$(BIN)/python -m tests.golden.regenerate
