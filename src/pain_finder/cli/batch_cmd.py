@@ -12,8 +12,6 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from pain_finder.batch import load_batch_config, plan_batch, run_batch
-from pain_finder.batch.log import display_for
 from pain_finder.errors import EXIT_NOTHING_TO_DO, EXIT_OK
 
 
@@ -80,6 +78,10 @@ def batch(
     ),
 ) -> None:
     """Run (or, with --dry-run, plan) a batch and exit with its code."""
+    # Imported here, not at the top: every other command (and `--help`) starts faster without the batch.
+    from pain_finder.batch import load_batch_config, plan_batch, run_batch  # noqa: PLC0415
+    from pain_finder.batch.log import display_for  # noqa: PLC0415
+
     loaded = load_batch_config(config).with_source_format(source_format, mapping)
     console = Console(highlight=False)
     if dry_run:

@@ -13,7 +13,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pain_finder.codelist_coverage import compare_all, report_markdown
 from pain_finder.codelists import DOSE_COLUMNS, CodeList, find_lists, load_all, search
 
 codes_app = typer.Typer(
@@ -180,6 +179,8 @@ def coverage_cmd(
     ),
 ) -> None:
     """The coverage table (always exit 0 when it can be computed)."""
+    from pain_finder.codelist_coverage import compare_all, report_markdown  # noqa: PLC0415 - fast start-up
+
     comparisons = compare_all(load_all(), reference)
     console = _console()
     console.print(report_markdown(comparisons), markup=False, end="")

@@ -17,8 +17,6 @@ from rich.table import Table
 
 from pain_finder.disclosure import DEFAULT_ROUNDING_BASE, DEFAULT_THRESHOLD, MODE_NONE, DisclosurePolicy
 from pain_finder.errors import ConfigError
-from pain_finder.merge import merge_summary_files, write_network
-from pain_finder.summary import cell_label
 
 
 def register(app: typer.Typer) -> None:
@@ -125,6 +123,9 @@ def merge(
     ),
 ) -> None:
     """Merge summaries, write the network outputs, print the totals."""
+    from pain_finder.merge import merge_summary_files, write_network  # noqa: PLC0415 - keeps start-up fast
+    from pain_finder.summary import cell_label  # noqa: PLC0415
+
     network = merge_summary_files(
         summaries,
         allow_mixed=allow_mixed,

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -79,6 +81,10 @@ def write_outputs(
     )
     try:
         with contextlib.ExitStack() as stack:
+            # The input files' hashes (for the manifest) are computed on a thread while the outputs are
+            # written: hashlib releases the GIL, so a large extract's hashing overlaps the workbook.
+            pool = stack.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256"))
+            hashes = {path: pool.submit(file_sha256, path) for _, path in sorted(files.tables.items())}
             tmp = {name: stack.enter_context(atomic_path(path)) for name, path in paths.items()}
             csv_out.write_csv(tmp["invitations_csv"], frames.invitations)
             _checkpoint("invitations_csv")
@@ -90,7 +96,9 @@ def write_outputs(
             _checkpoint("invitations_xlsx")
             write_summary(result.summary, tmp["summary"])
             _checkpoint("summary")
-            manifest = build_manifest(result, frames, lists=lists, files=files, lines=lines, config=config)
+            manifest = build_manifest(
+                result, frames, lists=lists, files=files, lines=lines, config=config, hashes=hashes
+            )
             tmp["manifest"].write_text(manifest_json(manifest), encoding="utf-8")
             _checkpoint("manifest")
     except OSError as exc:
@@ -106,11 +114,14 @@ def build_manifest(
     files: ExtractFiles,
     lines: list[str],
     config: SearchConfig,
+    hashes: Mapping[Path, Future[str]] | None = None,
 ) -> Manifest:
+    def sha256(path: Path) -> str:
+        pending = (hashes or {}).get(path)
+        return pending.result() if pending is not None else file_sha256(path)
+
     inputs = [
-        InputFileRecord(
-            table=table, file=path.name, sha256=file_sha256(path), rows=result.row_counts.get(table)
-        )
+        InputFileRecord(table=table, file=path.name, sha256=sha256(path), rows=result.row_counts.get(table))
         for table, path in sorted(files.tables.items())
     ]
     meta = files.folder / EXTRACT_META_FILE
