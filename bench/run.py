@@ -89,22 +89,37 @@ def folder_mib(folder: Path) -> float:
 
 
 def bench_search(work: Path, sizes: list[int], lines: list[str], results: dict) -> None:
-    lines += ["## Search", "",
-              "Wall time and peak memory of `pain-finder search` beside DuckDB reading the same files once.", "",
-              "| patients | input MiB | synth s | floor s (read once) | search s | search / floor | search peak MiB |",
-              "|---:|---:|---:|---:|---:|---:|---:|"]
+    lines += [
+        "## Search",
+        "",
+        "Wall time and peak memory of `pain-finder search` beside DuckDB reading the same files once.",
+        "",
+        (
+            "| patients | input MiB | synth s | floor s (read once) | search s | search / floor "
+            "| search peak MiB |"
+        ),
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for n in sizes:
         extract = work / f"synth_{n}"
         if extract.exists():
             shutil.rmtree(extract)
-        s = run(f"synth {n:,} patients", [*PF, "synth", str(extract), "--patients", str(n), "--seed", "1",
-                                          "--extract-date", AS_OF])
+        s = run(
+            f"synth {n:,} patients",
+            [*PF, "synth", str(extract), "--patients", str(n), "--seed", "1", "--extract-date", AS_OF],
+        )
         f = floor(f"floor: read {n:,}-patient extract once", extract)
         q = run(f"search {n:,} patients", [*PF, "search", str(extract), "--out", str(work / f"out_{n}")])
-        results[f"search_{n}"] = {"synth": asdict(s), "floor": asdict(f), "search": asdict(q),
-                                  "input_mib": folder_mib(extract)}
-        lines.append(f"| {n:,} | {folder_mib(extract):.0f} | {s.wall_s:.1f} | {f.wall_s:.2f} | {q.wall_s:.2f} | "
-                     f"{ratio(q, f)} | {q.peak_mib:.0f} |")
+        results[f"search_{n}"] = {
+            "synth": asdict(s),
+            "floor": asdict(f),
+            "search": asdict(q),
+            "input_mib": folder_mib(extract),
+        }
+        lines.append(
+            f"| {n:,} | {folder_mib(extract):.0f} | {s.wall_s:.1f} | {f.wall_s:.2f} | {q.wall_s:.2f} | "
+            f"{ratio(q, f)} | {q.peak_mib:.0f} |"
+        )
     lines.append("")
 
 
@@ -112,18 +127,37 @@ def bench_batch(work: Path, practices: int, patients: int, lines: list[str], res
     root = work / "batch_extracts"
     if root.exists():
         shutil.rmtree(root)
-    run(f"synth {practices} practices x {patients:,}", [*PF, "synth", str(root), "--patients",
-                                                          str(patients * practices), "--practices", str(practices),
-                                                          "--seed", "2", "--extract-date", AS_OF])
+    run(
+        f"synth {practices} practices x {patients:,}",
+        [
+            *PF,
+            "synth",
+            str(root),
+            "--patients",
+            str(patients * practices),
+            "--practices",
+            str(practices),
+            "--seed",
+            "2",
+            "--extract-date",
+            AS_OF,
+        ],
+    )
     folders = sorted(p for p in root.iterdir() if p.is_dir())
     start = time.perf_counter()
     seq_peak = 0.0
     for folder in folders:
-        m = run(f"sequential search {folder.name}", [*PF, "search", str(folder), "--out",
-                                                     str(work / "seq_out" / folder.name)])
+        m = run(
+            f"sequential search {folder.name}",
+            [*PF, "search", str(folder), "--out", str(work / "seq_out" / folder.name)],
+        )
         seq_peak = max(seq_peak, m.peak_mib)
-    seq = Measure(job=f"{len(folders)} searches one after another", wall_s=time.perf_counter() - start,
-                  peak_mib=seq_peak, exit_code=0)
+    seq = Measure(
+        job=f"{len(folders)} searches one after another",
+        wall_s=time.perf_counter() - start,
+        peak_mib=seq_peak,
+        exit_code=0,
+    )
     out_root = work / "batch_out"
     if out_root.exists():
         shutil.rmtree(out_root)
@@ -133,13 +167,24 @@ def bench_batch(work: Path, practices: int, patients: int, lines: list[str], res
         encoding="utf-8",
     )
     b = run(f"batch of {len(folders)} practices", [*PF, "batch", str(config), "--force"])
-    results["batch"] = {"sequential": asdict(seq), "batch": asdict(b), "practices": len(folders),
-                        "patients_each": patients, "cores": os.cpu_count()}
-    lines += ["## Batch", "",
-              f"{len(folders)} practices x {patients:,} patients on {os.cpu_count()} cores.", "",
-              "| run | wall s | peak MiB (largest process) | ratio to sequential |", "|---|---:|---:|---:|",
-              f"| searches one after another | {seq.wall_s:.1f} | {seq.peak_mib:.0f} | 1.0x |",
-              f"| `pain-finder batch` | {b.wall_s:.1f} | {b.peak_mib:.0f} | {b.wall_s / seq.wall_s:.2f}x |", ""]
+    results["batch"] = {
+        "sequential": asdict(seq),
+        "batch": asdict(b),
+        "practices": len(folders),
+        "patients_each": patients,
+        "cores": os.cpu_count(),
+    }
+    lines += [
+        "## Batch",
+        "",
+        f"{len(folders)} practices x {patients:,} patients on {os.cpu_count()} cores.",
+        "",
+        "| run | wall s | peak MiB (largest process) | ratio to sequential |",
+        "|---|---:|---:|---:|",
+        f"| searches one after another | {seq.wall_s:.1f} | {seq.peak_mib:.0f} | 1.0x |",
+        f"| `pain-finder batch` | {b.wall_s:.1f} | {b.peak_mib:.0f} | {b.wall_s / seq.wall_s:.2f}x |",
+        "",
+    ]
 
 
 def bench_importer(work: Path, patients: int, lines: list[str], results: dict) -> None:
@@ -157,18 +202,27 @@ def bench_importer(work: Path, patients: int, lines: list[str], results: dict) -
     out = work / f"imported_{patients}"
     if out.exists():
         shutil.rmtree(out)
-    m = run(f"import opensafely {patients:,} patients", [*PF, "import", "opensafely", str(source), "--out", str(out)])
+    m = run(
+        f"import opensafely {patients:,} patients",
+        [*PF, "import", "opensafely", str(source), "--out", str(out)],
+    )
     results["import"] = {"floor": asdict(f), "import": asdict(m), "input_mib": folder_mib(source)}
-    lines += ["## Import", "",
-              "| source | input MiB | floor s (read once) | import s | import / floor | peak MiB |",
-              "|---|---:|---:|---:|---:|---:|",
-              f"| OpenSAFELY CSV, {patients:,} patients | {folder_mib(source):.0f} | {f.wall_s:.2f} | "
-              f"{m.wall_s:.2f} | {ratio(m, f)} | {m.peak_mib:.0f} |", ""]
+    lines += [
+        "## Import",
+        "",
+        "| source | input MiB | floor s (read once) | import s | import / floor | peak MiB |",
+        "|---|---:|---:|---:|---:|---:|",
+        f"| OpenSAFELY CSV, {patients:,} patients | {folder_mib(source):.0f} | {f.wall_s:.2f} | "
+        f"{m.wall_s:.2f} | {ratio(m, f)} | {m.peak_mib:.0f} |",
+        "",
+    ]
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", type=Path, default=HERE / "results.md", help="the Markdown results file to write")
+    ap.add_argument(
+        "--out", type=Path, default=HERE / "results.md", help="the Markdown results file to write"
+    )
     ap.add_argument("--work", type=Path, default=HERE / "work", help="scratch folder for generated extracts")
     ap.add_argument("--sizes", default="10000,100000", help="patients per search benchmark, comma-separated")
     ap.add_argument("--batch-practices", type=int, default=20, help="practices in the batch benchmark")
@@ -182,10 +236,12 @@ def main() -> int:
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
 
     lines = [
-        "# pain_finder benchmark results", "",
+        "# pain_finder benchmark results",
+        "",
         f"Run {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} on {platform.node() or 'this machine'}: "
         f"{os.cpu_count()} cores, Python {platform.python_version()}. Every figure comes from this one run; "
-        "ratios compare jobs timed minutes apart on the same machine, which is what to track across changes.", "",
+        "ratios compare jobs timed minutes apart on the same machine, which is what to track across changes.",
+        "",
     ]
     results: dict = {"cores": os.cpu_count(), "python": platform.python_version()}
     print("search:", flush=True)
@@ -196,7 +252,9 @@ def main() -> int:
     bench_importer(args.work, args.import_patients, lines, results)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    args.out.with_suffix(".json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    args.out.with_suffix(".json").write_text(
+        json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
     print(f"wrote {args.out} and {args.out.with_suffix('.json')}")
     return 0
 

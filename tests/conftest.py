@@ -17,7 +17,9 @@ REFERENCE_DATASETS = SHARED / "reference" / "datasets"
 @pytest.fixture
 def reference_codelists() -> Path:
     if not REFERENCE_CODELISTS.is_dir():
-        pytest.skip(f"published reference code lists not found at {REFERENCE_CODELISTS} (../shared is absent)")
+        pytest.skip(
+            f"published reference code lists not found at {REFERENCE_CODELISTS} (../shared is absent)"
+        )
     return REFERENCE_CODELISTS
 
 

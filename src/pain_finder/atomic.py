@@ -1,7 +1,7 @@
 """Write files so that a reader never sees half of one: write a temporary file beside the target, then rename.
 
-`os.replace` is atomic on POSIX within one filesystem, so a crash (or `kill -9`) leaves either the old file, the
-new file, or a stray `.tmp-*` file that the next run removes, never a truncated output.
+`os.replace` is atomic on POSIX within one filesystem, so a crash (or `kill -9`) leaves either the old file,
+the new file, or a stray `.tmp-*` file that the next run removes, never a truncated output.
 """
 
 from __future__ import annotations
@@ -53,7 +53,9 @@ def atomic_path(target: Path) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def atomic_open(target: Path, mode: str = "w", encoding: str | None = "utf-8", newline: str | None = "") -> Iterator[IO]:
+def atomic_open(
+    target: Path, mode: str = "w", encoding: str | None = "utf-8", newline: str | None = ""
+) -> Iterator[IO]:
     """Open a temporary file for writing; rename it onto `target` when the block ends without error."""
     with atomic_path(target) as tmp:
         if "b" in mode:

@@ -1,13 +1,13 @@
 """How each of our code lists covers the published lists it cites.
 
-For every `[[sources]]` entry of a list's sidecar with a `reference_file` in the same code system, every code of
-that published list must be either matched by our list (exactly, or under an include_descendants prefix) or named
-in the list's `<system>.left_out.csv` with a specific reason. This module computes that comparison; the test
-`tests/unit/test_codelist_coverage.py` enforces it, and `pain-finder codes coverage` prints it.
+For every `[[sources]]` entry of a list's sidecar with a `reference_file` in the same code system, every code
+of that published list must be either matched by our list (exactly, or under an include_descendants prefix) or
+named in the list's `<system>.left_out.csv` with a specific reason. This module computes that comparison; the
+test `tests/unit/test_codelist_coverage.py` enforces it, and `pain-finder codes coverage` prints it.
 
-Reference files come in the formats described in shared/reference/codelists/SOURCES.md: header-less TAB-separated
-`code<TAB>term` (GM-SDE), CSV with a header (`code,term,...` or `id,name,active,notes`), or quoted TAB-separated
-with a header (CPRD). Rows marked inactive (`active` = n/false/0) are not counted.
+Reference files come in the formats described in shared/reference/codelists/SOURCES.md: header-less
+TAB-separated `code<TAB>term` (GM-SDE), CSV with a header (`code,term,...` or `id,name,active,notes`), or
+quoted TAB-separated with a header (CPRD). Rows marked inactive (`active` = n/false/0) are not counted.
 """
 
 from __future__ import annotations
@@ -125,7 +125,9 @@ def report_markdown(comparisons: list[Comparison]) -> str:
     ]
     for c in comparisons:
         if not c.comparable:
-            lines.append(f"| {c.list_name} | {c.source.reference_file} | (other code system: consulted only) | | | |")
+            lines.append(
+                f"| {c.list_name} | {c.source.reference_file} | (other code system: consulted only) | | | |"
+            )
             continue
         lines.append(
             f"| {c.list_name} | {c.source.reference_file} | {len(c.reference_codes)} | "

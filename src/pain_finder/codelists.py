@@ -4,21 +4,22 @@ Layout: one folder per concept under `code_lists/`, one CSV per code system, eac
 
     code_lists/chronic_pain_condition/readv2.csv     code,term[,include_descendants]
     code_lists/chronic_pain_condition/readv2.toml    provenance (CodeListMeta below)
-    code_lists/chronic_pain_condition/readv2.left_out.csv   (optional) codes of a consulted published list that
-                                                     this list deliberately leaves out: source,code,term,reason
+    code_lists/chronic_pain_condition/readv2.left_out.csv   (optional) codes of a consulted published list
+                                                     that this list deliberately leaves out:
+                                                     source,code,term,reason
 
 Medication lists (dm+d, BNF, Read v2 drug codes) may add dose columns used for the oral morphine equivalent:
-`ingredient`, `form`, `strength_mg` (mg of ingredient per tablet/capsule/ml/suppository), `patch_mcg_per_hour`,
-`patch_hours` (wear time of one patch) and `ome_factor` (mg oral morphine per mg of ingredient, from the
-OpenPrescribing table). Blank means unknown.
+`ingredient`, `form`, `strength_mg` (mg of ingredient per tablet/capsule/ml/suppository),
+`patch_mcg_per_hour`, `patch_hours` (wear time of one patch) and `ome_factor` (mg oral morphine per mg of
+ingredient, from the OpenPrescribing table). Blank means unknown.
 
-Hierarchies: Read v2 and BNF are prefix-based. A row with include_descendants=true matches every code that starts
-with the row's code (for Read v2, with trailing dots removed: `N14..` matches `N142.`, `N1420`, ...). CTV3 and
-SNOMED CT codes are matched exactly: their lists must spell out every code (SNOMED hierarchies need a terminology
-server this tool does not ship).
+Hierarchies: Read v2 and BNF are prefix-based. A row with include_descendants=true matches every code that
+starts with the row's code (for Read v2, with trailing dots removed: `N14..` matches `N142.`, `N1420`, ...).
+CTV3 and SNOMED CT codes are matched exactly: their lists must spell out every code (SNOMED hierarchies need a
+terminology server this tool does not ship).
 
-Each code system has its own checked format (`CODE_FORMATS`), so a CTV3 list cannot be matched against a SNOMED
-column by mistake and a code mangled by a spreadsheet (`1.23457E+17`) is refused.
+Each code system has its own checked format (`CODE_FORMATS`), so a CTV3 list cannot be matched against a
+SNOMED column by mistake and a code mangled by a spreadsheet (`1.23457E+17`) is refused.
 """
 
 from __future__ import annotations
@@ -80,8 +81,9 @@ class SourceConsulted(BaseModel):
         default=None, description="code system of reference_file when it is not this list's own"
     )
     reference_code_column: str | None = Field(
-        default=None, description="column holding the codes in reference_file (default: 'code', else 'id', else the "
-        "first column of a header-less tab-separated file)"
+        default=None,
+        description="column holding the codes in reference_file (default: 'code', else 'id', else the "
+        "first column of a header-less tab-separated file)",
     )
     how_used: str = Field(description="what was taken from it, and what was not")
 
@@ -175,10 +177,14 @@ def load_code_list(csv_path: Path) -> CodeList:
         first = exc.errors()[0]
         raise InputError(first["msg"], file=meta_path, column=".".join(str(p) for p in first["loc"])) from exc
     if meta.code_system.value != csv_path.stem:
-        raise InputError(f"sidecar says code_system={meta.code_system.value} but the file is named {csv_path.name}",
-                         file=meta_path)
+        raise InputError(
+            f"sidecar says code_system={meta.code_system.value} but the file is named {csv_path.name}",
+            file=meta_path,
+        )
     if meta.concept != csv_path.parent.name:
-        raise InputError(f"sidecar says concept={meta.concept} but the folder is {csv_path.parent.name}", file=meta_path)
+        raise InputError(
+            f"sidecar says concept={meta.concept} but the folder is {csv_path.parent.name}", file=meta_path
+        )
     csv_bytes = csv_path.read_bytes()
     pattern = CODE_FORMATS[meta.code_system]
     entries: list[CodeEntry] = []
@@ -189,18 +195,27 @@ def load_code_list(csv_path: Path) -> CodeList:
     for row_no, row in enumerate(reader, start=2):
         code = (row.get("code") or "").strip()
         if not pattern.match(code):
-            raise InputError(f"'{code}' is not a valid {meta.code_system.value} code", file=csv_path, row=row_no,
-                             column="code")
+            raise InputError(
+                f"'{code}' is not a valid {meta.code_system.value} code",
+                file=csv_path,
+                row=row_no,
+                column="code",
+            )
         if code in seen:
             raise InputError(f"code '{code}' appears twice", file=csv_path, row=row_no, column="code")
         seen.add(code)
         descend = _truthy(row.get("include_descendants"))
         if descend and meta.code_system not in PREFIX_SYSTEMS:
-            raise InputError(f"include_descendants is only supported for Read v2 and BNF, not "
-                             f"{meta.code_system.value}", file=csv_path, row=row_no, column="include_descendants")
+            raise InputError(
+                f"include_descendants is only supported for Read v2 and BNF, not {meta.code_system.value}",
+                file=csv_path,
+                row=row_no,
+                column="include_descendants",
+            )
         dose = tuple((c, row[c].strip()) for c in DOSE_COLUMNS if row.get(c) and row[c].strip())
-        entries.append(CodeEntry(code=code, term=(row.get("term") or "").strip(), include_descendants=descend,
-                                 dose=dose))
+        entries.append(
+            CodeEntry(code=code, term=(row.get("term") or "").strip(), include_descendants=descend, dose=dose)
+        )
     if not entries:
         raise InputError("code list is empty", file=csv_path)
     digest = hashlib.sha256(csv_bytes + b"\0" + meta_bytes).hexdigest()
@@ -248,7 +263,9 @@ def code_table_rows(lists: dict[str, CodeList]) -> list[dict[str, object]]:
                     "ingredient": dose.get("ingredient"),
                     "form": dose.get("form"),
                     "strength_mg": float(dose["strength_mg"]) if "strength_mg" in dose else None,
-                    "patch_mcg_per_hour": float(dose["patch_mcg_per_hour"]) if "patch_mcg_per_hour" in dose else None,
+                    "patch_mcg_per_hour": float(dose["patch_mcg_per_hour"])
+                    if "patch_mcg_per_hour" in dose
+                    else None,
                     "patch_hours": float(dose["patch_hours"]) if "patch_hours" in dose else None,
                     "ome_factor": float(dose["ome_factor"]) if "ome_factor" in dose else None,
                 }

@@ -1,11 +1,12 @@
 """The search definition: every criterion, window and weight, with documented defaults.
 
-A search definition is read from a TOML file (`--config`), validated here, and may be overridden by command-line
-options. Order of precedence, highest first: command-line option > TOML file > the defaults below. The README's
-"Search definition" section documents each field; `pain-finder config show` prints the defaults as TOML.
+A search definition is read from a TOML file (`--config`), validated here, and may be overridden by
+command-line options. Order of precedence, highest first: command-line option > TOML file > the defaults
+below. The README's "Search definition" section documents each field; `pain-finder config show` prints the
+defaults as TOML.
 
-The fingerprint of a definition (see `fingerprint`) covers these settings and the hashes of the code lists used,
-so two practices' counts are only added together when they come from the same definition.
+The fingerprint of a definition (see `fingerprint`) covers these settings and the hashes of the code lists
+used, so two practices' counts are only added together when they come from the same definition.
 """
 
 from __future__ import annotations
@@ -43,19 +44,23 @@ class PopulationCriteria(_Strict):
 class ChronicPainCriteria(_Strict):
     """Criterion 2: chronic pain within the look-back window."""
 
-    lookback_months: int = Field(24, ge=1, le=240, description="window for pain evidence, ending on the as-of date")
+    lookback_months: int = Field(
+        24, ge=1, le=240, description="window for pain evidence, ending on the as-of date"
+    )
     min_span_days: int = Field(
         90,
         ge=1,
-        description="without a chronic-pain-condition code, pain codes or opioid/gabapentinoid issues must have "
-        "first and last dates in the window at least this many days apart",
+        description="without a chronic-pain-condition code, pain codes or opioid/gabapentinoid issues must "
+        "have first and last dates in the window at least this many days apart",
     )
 
 
 class SignalCriteria(_Strict):
     """Criterion 3: a work-disability or treatment signal."""
 
-    lookback_months: int = Field(12, ge=1, le=120, description="window for opioid/gabapentinoid issues and fit notes")
+    lookback_months: int = Field(
+        12, ge=1, le=120, description="window for opioid/gabapentinoid issues and fit notes"
+    )
     min_opioid_or_gabapentinoid_issues: int = Field(1, ge=1, description="issues needed in the window")
     min_fit_notes: int = Field(1, ge=1, description="fit notes needed in the window (instead of prescribing)")
 
@@ -63,12 +68,16 @@ class SignalCriteria(_Strict):
 class ExclusionCriteria(_Strict):
     """Criterion 4: exclusions, each reported with its stable reason code."""
 
-    cancer_lookback_years: int = Field(5, ge=1, le=50, description="a cancer diagnosis within this many years")
+    cancer_lookback_years: int = Field(
+        5, ge=1, le=50, description="a cancer diagnosis within this many years"
+    )
     palliative_care_lookback_years: int | None = Field(
         None, ge=1, description="palliative care code within this many years (None: ever recorded)"
     )
     opioid_dependence_lookback_years: int | None = Field(
-        None, ge=1, description="opioid dependence or substitution treatment within this many years (None: ever)"
+        None,
+        ge=1,
+        description="opioid dependence or substitution treatment within this many years (None: ever)",
     )
     declined_patient_ids_file: Path | None = Field(
         None,
@@ -95,22 +104,34 @@ class FlagCriteria(_Strict):
 
 
 class MedicationDefinitions(_Strict):
-    """How prescribing is summarised for the ranking: long-term use and the oral morphine equivalent daily dose.
+    """How prescribing is summarised for the ranking: long-term use and the oral morphine equivalent
+    daily dose.
 
     Long-term use follows the definitions used in opioid studies (repeated issues, or issues spanning at least
-    90 days: Von Korff et al. 2008, "De facto long-term opioid therapy"; OpenSAFELY opioid measures). The daily
-    dose method is the one described in ranking.py and docs/search.md.
+    90 days: Von Korff et al. 2008, "De facto long-term opioid therapy"; OpenSAFELY opioid measures). The
+    daily dose method is the one described in ranking.py and docs/search.md.
     """
 
-    long_term_min_issues: int = Field(4, ge=1, description="issues in the signal window that make use long-term")
+    long_term_min_issues: int = Field(
+        4, ge=1, description="issues in the signal window that make use long-term"
+    )
     long_term_min_span_days: int = Field(
-        90, ge=1, description="or: days between the first and last issue in the signal window that make use long-term"
+        90,
+        ge=1,
+        description="or: days between the first and last issue in the signal window that make use long-term",
     )
     ome_default_days: int = Field(
-        28, ge=1, le=365, description="days an opioid issue covers when no later issue of the same product follows"
+        28,
+        ge=1,
+        le=365,
+        description="days an opioid issue covers when no later issue of the same product follows",
     )
-    ome_min_days: int = Field(7, ge=1, description="shortest days an issue is taken to cover (days to the next issue)")
-    ome_max_days: int = Field(84, ge=1, description="longest days an issue is taken to cover (days to the next issue)")
+    ome_min_days: int = Field(
+        7, ge=1, description="shortest days an issue is taken to cover (days to the next issue)"
+    )
+    ome_max_days: int = Field(
+        84, ge=1, description="longest days an issue is taken to cover (days to the next issue)"
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> MedicationDefinitions:
@@ -120,16 +141,22 @@ class MedicationDefinitions(_Strict):
 
 
 class RankingWeights(_Strict):
-    """Points for each named score component (see ranking.py for the definitions). More evidence never lowers a
-    score: every component is non-decreasing in its evidence, so every weight must be zero or more."""
+    """Points for each named score component (see ranking.py for the definitions). More evidence never lowers
+    a score: every component is non-decreasing in its evidence, so every weight must be zero or more."""
 
     # Defaults are validated too, so 8 and 8.0 give the same definition (and fingerprint) from code or TOML.
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
     # fit notes (weigh most: a 'not fit for work' note is the best recorded sign of being out of work)
-    fit_note_points: float = Field(8, ge=0, description="points per not-fit (or unspecified) fit note in 12 months")
-    may_be_fit_note_points: float = Field(4, ge=0, description="points per 'may be fit' fit note in 12 months")
-    fit_note_max_count: int = Field(6, ge=0, description="fit notes counted at most (points capped at this many)")
+    fit_note_points: float = Field(
+        8, ge=0, description="points per not-fit (or unspecified) fit note in 12 months"
+    )
+    may_be_fit_note_points: float = Field(
+        4, ge=0, description="points per 'may be fit' fit note in 12 months"
+    )
+    fit_note_max_count: int = Field(
+        6, ge=0, description="fit notes counted at most (points capped at this many)"
+    )
     fit_note_days_per_point: int = Field(7, ge=1, description="certified days (in 12 months) per point")
     fit_note_days_max_points: float = Field(26, ge=0, description="most points from certified days")
     fit_note_recent_3m_points: float = Field(12, ge=0, description="last fit note within 3 months")
@@ -143,21 +170,31 @@ class RankingWeights(_Strict):
     ome_90_119_points: float = Field(4, ge=0, description="estimated dose 90-119 mg/day")
     ome_120_plus_points: float = Field(6, ge=0, description="estimated dose 120 mg/day or more (high dose)")
     # gabapentinoids
-    gabapentinoid_issue_points: float = Field(1, ge=0, description="points per gabapentinoid issue in 12 months")
+    gabapentinoid_issue_points: float = Field(
+        1, ge=0, description="points per gabapentinoid issue in 12 months"
+    )
     gabapentinoid_issue_max_count: int = Field(12, ge=0, description="gabapentinoid issues counted at most")
     gabapentinoid_long_term_points: float = Field(5, ge=0, description="long-term gabapentinoid use")
     # pain record
     chronic_pain_code_points: float = Field(6, ge=0, description="a chronic-pain-condition code in 24 months")
-    pain_span_days_per_point: int = Field(91, ge=1, description="days of pain history span per point (~3 months)")
+    pain_span_days_per_point: int = Field(
+        91, ge=1, description="days of pain history span per point (~3 months)"
+    )
     pain_span_max_points: float = Field(8, ge=0, description="most points from the span of the pain history")
-    pain_consultation_points: float = Field(1, ge=0, description="points per day with a pain code in 24 months")
+    pain_consultation_points: float = Field(
+        1, ge=0, description="points per day with a pain code in 24 months"
+    )
     pain_consultation_max_count: int = Field(8, ge=0, description="pain consultation days counted at most")
 
     @model_validator(mode="after")
     def _bands_ordered(self) -> RankingWeights:
         if not self.ome_50_89_points <= self.ome_90_119_points <= self.ome_120_plus_points:
             raise ValueError("OME band points must not decrease as the dose band rises")
-        if not self.fit_note_recent_12m_points <= self.fit_note_recent_6m_points <= self.fit_note_recent_3m_points:
+        if (
+            not self.fit_note_recent_12m_points
+            <= self.fit_note_recent_6m_points
+            <= self.fit_note_recent_3m_points
+        ):
             raise ValueError("fit-note recency points must not decrease as the last note gets more recent")
         return self
 
@@ -173,18 +210,24 @@ class SearchConfig(_Strict):
     medication: MedicationDefinitions = MedicationDefinitions()
     ranking: RankingWeights = RankingWeights()
     disclosure: DisclosurePolicy = DisclosurePolicy()
-    code_lists_dir: Path | None = Field(None, description="use code lists from this folder instead of the packaged ones")
+    code_lists_dir: Path | None = Field(
+        None, description="use code lists from this folder instead of the packaged ones"
+    )
 
     def definition_dict(self) -> dict:
         """The settings that define the search (JSON-safe), as recorded in the manifest and summary.
 
-        The disclosure policy and where code lists are read from are not part of the definition: the code lists'
-        own hashes are, through `fingerprint`. Nor is the path of the practice's own list of patients who declined
-        (a local file that differs between practices; the manifest records its hash).
+        The disclosure policy and where code lists are read from are not part of the definition: the code
+        lists' own hashes are, through `fingerprint`. Nor is the path of the practice's own list of patients
+        who declined (a local file that differs between practices; the manifest records its hash).
         """
         return json.loads(
             self.model_dump_json(
-                exclude={"code_lists_dir": True, "disclosure": True, "exclusions": {"declined_patient_ids_file"}}
+                exclude={
+                    "code_lists_dir": True,
+                    "disclosure": True,
+                    "exclusions": {"declined_patient_ids_file"},
+                }
             )
         )
 
@@ -224,6 +267,8 @@ def fingerprint(config: SearchConfig, code_list_hashes: dict[str, str]) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
-def resolve_as_of(cli_value: dt.date | None, extract_date: dt.date | None, today: dt.date | None = None) -> dt.date:
+def resolve_as_of(
+    cli_value: dt.date | None, extract_date: dt.date | None, today: dt.date | None = None
+) -> dt.date:
     """As-of date: `--as-of`, else the extract's `extract_date`, else today."""
     return cli_value or extract_date or today or dt.date.today()

@@ -26,7 +26,9 @@ EXIT_LOCKED = 9  # batch: another run holds the lock on the output root
 
 EXIT_CODES: dict[int, str] = {
     EXIT_OK: "success",
-    EXIT_INTERNAL: "unexpected internal error (a bug: please report it with the log, never with patient data)",
+    EXIT_INTERNAL: (
+        "unexpected internal error (a bug: please report it with the log, never with patient data)"
+    ),
     EXIT_USAGE: "command-line usage error",
     EXIT_INPUT: "an input file is missing or invalid",
     EXIT_CONFIG: "a configuration file or option is invalid",
@@ -72,7 +74,12 @@ class InputError(PainFinderError):
     exit_code = EXIT_INPUT
 
     def __init__(
-        self, message: str, *, file: str | Path | None = None, row: int | None = None, column: str | None = None
+        self,
+        message: str,
+        *,
+        file: str | Path | None = None,
+        row: int | None = None,
+        column: str | None = None,
     ) -> None:
         where = location(file, row, column)
         super().__init__(f"{where}: {message}" if where else message)

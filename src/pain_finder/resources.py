@@ -21,7 +21,8 @@ def data_dir(name: str) -> Path:
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError(
-        f"pain_finder's '{name}' folder is missing from the installation ({_PACKAGE_DIR}); reinstall the package"
+        f"pain_finder's '{name}' folder is missing from the installation ({_PACKAGE_DIR}); "
+        "reinstall the package"
     )
 
 

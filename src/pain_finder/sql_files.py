@@ -8,8 +8,8 @@ Each query lives in its own file, `sql/<layer>/<name>.sql`, and opens with a hea
     -- inputs: stg_medication_issues, codelist_medications
 
 The body is a single SELECT. `run_step` materialises it as a temporary table called `name`, so steps build on
-each other in layers (staging -> intermediate -> cohort -> counts) and each can be tested on its own by creating
-its input tables and reading its output.
+each other in layers (staging -> intermediate -> cohort -> counts) and each can be tested on its own by
+creating its input tables and reading its output.
 
 Values are always bound (`$as_of` is a DuckDB named parameter), never formatted into the SQL text. The loader
 refuses a file whose declared parameters differ from the ones its body uses, and a call that passes
@@ -30,8 +30,8 @@ from pain_finder.resources import sql_dir
 
 _HEADER_RE = re.compile(r"^--\s*(name|returns|params|inputs)\s*:\s*(.*)$")
 _PARAM_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
-# A comment or a string literal, whichever starts first: scanning both in one pass means an apostrophe inside a
-# comment ("the patient's ...") cannot open a string, and "--" inside a string cannot open a comment.
+# A comment or a string literal, whichever starts first: scanning both in one pass means an apostrophe inside
+# a comment ("the patient's ...") cannot open a string, and "--" inside a string cannot open a comment.
 _COMMENT_OR_STRING_RE = re.compile(r"--[^\n]*|'(?:[^']|'')*'")
 
 
@@ -66,19 +66,26 @@ def _parse(path: Path) -> SqlStep:
         if m := _HEADER_RE.match(line):
             header[m.group(1)] = m.group(2).strip()
     if header.get("name") != path.stem:
-        raise SqlFileError(f"{path}: header '-- name: {path.stem}' is missing or does not match the file name")
+        raise SqlFileError(
+            f"{path}: header '-- name: {path.stem}' is missing or does not match the file name"
+        )
     if "returns" not in header:
         raise SqlFileError(f"{path}: header '-- returns: ...' is missing")
     declared = frozenset(
-        p.strip().lstrip("$") for p in header.get("params", "").split(",") if p.strip() and p.strip() != "none"
+        p.strip().lstrip("$")
+        for p in header.get("params", "").split(",")
+        if p.strip() and p.strip() != "none"
     )
     code_only = _COMMENT_OR_STRING_RE.sub(lambda m: "''" if m.group().startswith("'") else "", text)
     used = frozenset(_PARAM_RE.findall(code_only))
     if declared != used:
         raise SqlFileError(
-            f"{path}: declared params {sorted(declared)} differ from the ones used in the query {sorted(used)}"
+            f"{path}: declared params {sorted(declared)} differ from the ones used in the query "
+            f"{sorted(used)}"
         )
-    inputs = tuple(i.strip() for i in header.get("inputs", "").split(",") if i.strip() and i.strip() != "none")
+    inputs = tuple(
+        i.strip() for i in header.get("inputs", "").split(",") if i.strip() and i.strip() != "none"
+    )
     body = text.strip().rstrip(";")
     return SqlStep(
         name=path.stem,

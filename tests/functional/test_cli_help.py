@@ -30,7 +30,9 @@ def test_every_command_and_option_has_help(capsys):
         assert command.help, f"pain-finder {' '.join(path)} has no help text"
         for param in command.params:
             if param.param_type_name == "option" and param.name != "help":
-                assert getattr(param, "help", None), f"pain-finder {' '.join(path)} option {param.name} has no help"
+                assert getattr(param, "help", None), (
+                    f"pain-finder {' '.join(path)} option {param.name} has no help"
+                )
         assert run([*path, "--help"]) == 0, f"pain-finder {' '.join(path)} --help failed"
     capsys.readouterr()
 

@@ -1,4 +1,6 @@
-"""`search --format` and `batch` with `format` convert a source on the fly, with the same result as importing it."""
+"""`search --format` and `batch` with `format` convert a source on the fly, with the same result as
+importing it.
+"""
 
 from __future__ import annotations
 
@@ -33,14 +35,30 @@ COMPARED = ("invitations.csv", "excluded.csv", "summary.json")
 
 def test_search_with_format_equals_import_then_search(source, tmp_path, capsys):
     assert run(["import", "opensafely", str(source), "--out", str(tmp_path / "practice_x")]) == 0
-    assert run(["search", str(tmp_path / "practice_x"), "--out", str(tmp_path / "a"), "--as-of", "2024-06-30"]) == 0
-    code = run(["search", str(source), "--format", "opensafely", "--out", str(tmp_path / "b"), "--as-of", "2024-06-30"])
+    assert (
+        run(["search", str(tmp_path / "practice_x"), "--out", str(tmp_path / "a"), "--as-of", "2024-06-30"])
+        == 0
+    )
+    code = run(
+        [
+            "search",
+            str(source),
+            "--format",
+            "opensafely",
+            "--out",
+            str(tmp_path / "b"),
+            "--as-of",
+            "2024-06-30",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     for name in COMPARED:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     report = json.loads((tmp_path / "b" / "import_report.json").read_text())
     imported = json.loads((tmp_path / "practice_x" / "import_report.json").read_text())
-    assert report["tables"] == imported["tables"] and report["tables"]  # the same rows read, written, unmapped
+    assert (
+        report["tables"] == imported["tables"] and report["tables"]
+    )  # the same rows read, written, unmapped
     # the converted copy was temporary: nothing but the outputs is left
     assert sorted(p.name for p in (tmp_path / "b").iterdir()) == sorted(
         [*COMPARED, "invitations.xlsx", "manifest.json", "import_report.json"]
@@ -59,7 +77,8 @@ def test_batch_converts_each_practice_and_skips_unchanged_sources(source, tmp_pa
         shutil.copytree(source, extracts / name)
     config = tmp_path / "batch.toml"
     config.write_text(
-        f'extracts_dir = "{extracts}"\noutput_root = "{tmp_path / "out"}"\nformat = "opensafely"\nworkers = 2\n'
+        f'extracts_dir = "{extracts}"\noutput_root = "{tmp_path / "out"}"\n'
+        'format = "opensafely"\nworkers = 2\n'
         '[as_of]\nrule = "fixed"\ndate = 2024-06-30\n',
         encoding="utf-8",
     )
@@ -69,7 +88,9 @@ def test_batch_converts_each_practice_and_skips_unchanged_sources(source, tmp_pa
     for name in ("p1", "p2"):
         practice = tmp_path / "out" / "practices" / name
         assert (practice / "import_report.json").is_file()
-        assert (practice / "invitations.csv").read_bytes() == (tmp_path / "out" / "practices" / "p1" / "invitations.csv").read_bytes()
+        assert (practice / "invitations.csv").read_bytes() == (
+            tmp_path / "out" / "practices" / "p1" / "invitations.csv"
+        ).read_bytes()
     assert run(["batch", str(config)]) == 8  # unchanged sources: nothing to do
     (extracts / "p2" / "medications.csv").write_text(
         (extracts / "p2" / "medications.csv").read_text() + "", encoding="utf-8"

@@ -19,7 +19,18 @@ pytestmark = pytest.mark.slow
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(REPO_ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(out),
+            str(REPO_ROOT),
+        ],
         check=True,
         capture_output=True,
     )
@@ -47,15 +58,24 @@ def test_installed_wheel_finds_its_data_from_any_directory(wheel, tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     probe = (
-        "import pain_finder, pain_finder.resources as r, pain_finder.sql_files as s, pain_finder.codelists as c;"
-        "print(pain_finder.__file__); print(r.sql_dir()); print(len(s.all_steps())); print(len(c.load_all()))"
+        "import pain_finder, pain_finder.resources as r, pain_finder.sql_files as s, "
+        "pain_finder.codelists as c;"
+        "print(pain_finder.__file__); print(r.sql_dir()); print(len(s.all_steps())); "
+        "print(len(c.load_all()))"
     )
     env = {**os.environ, "PYTHONPATH": str(target)}
-    done = subprocess.run([sys.executable, "-c", probe], cwd=elsewhere, env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=elsewhere, env=env, capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr
     module_file, sql_dir, n_steps, n_lists = done.stdout.split("\n")[:4]
     assert module_file.startswith(str(target)) and sql_dir.startswith(str(target))
     assert int(n_steps) > 0 and int(n_lists) > 0
-    cli = subprocess.run([sys.executable, "-m", "pain_finder", "--help"], cwd=elsewhere, env=env, capture_output=True,
-                         text=True)
+    cli = subprocess.run(
+        [sys.executable, "-m", "pain_finder", "--help"],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert cli.returncode == 0 and "invitation list" in cli.stdout

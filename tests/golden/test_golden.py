@@ -1,4 +1,6 @@
-"""The search on sample_data/ writes exactly the reviewed golden outputs (regenerate on purpose: `make golden`)."""
+"""The search on sample_data/ writes exactly the reviewed golden outputs (regenerate on purpose:
+`make golden`).
+"""
 
 from __future__ import annotations
 
@@ -18,12 +20,18 @@ def test_search_output_equals_golden(extract, tmp_path):
             diff = "\n".join(
                 list(
                     difflib.unified_diff(
-                        expected.decode().splitlines(), outputs[name].decode().splitlines(),
-                        f"golden/{extract.name}/{name}", f"new/{name}", lineterm="", n=1,
+                        expected.decode().splitlines(),
+                        outputs[name].decode().splitlines(),
+                        f"golden/{extract.name}/{name}",
+                        f"new/{name}",
+                        lineterm="",
+                        n=1,
                     )
                 )[:40]
             )
-            pytest.fail(f"{extract.name}/{name} differs from the golden copy (run `make golden` if intended):\n{diff}")
+            pytest.fail(
+                f"{extract.name}/{name} differs from the golden copy (run `make golden` if intended):\n{diff}"
+            )
 
 
 def test_every_sample_practice_has_golden_outputs_with_candidates():

@@ -1,4 +1,5 @@
-"""Each code list against the published lists it cites: every published code is covered or left out with a reason.
+"""Each code list against the published lists it cites: every published code is covered or left out with a
+reason.
 
 Run with `-s` to see the coverage table (also `pain-finder codes coverage`).
 """
@@ -19,14 +20,18 @@ def test_some_lists_cite_published_lists():
 
 
 @pytest.mark.parametrize("code_list", CITING, ids=[cl.name for cl in CITING])
-def test_every_published_code_is_covered_or_left_out_with_a_reason(code_list, reference_codelists, record_property):
+def test_every_published_code_is_covered_or_left_out_with_a_reason(
+    code_list, reference_codelists, record_property
+):
     comparisons = compare(code_list, reference_codelists)
     print(f"\n{report_markdown(comparisons)}")
-    for comp in comparisons:  # recorded in the JUnit XML (pytest --junitxml) as one property per published list
+    # Each figure is recorded in the JUnit XML (pytest --junitxml) as one property per published list.
+    for comp in comparisons:
         if comp.comparable:
             record_property(
                 f"coverage:{comp.source.reference_file}",
-                f"{len(comp.covered)}/{len(comp.reference_codes)} covered, {len(comp.left_out)} left out with a reason, "
+                f"{len(comp.covered)}/{len(comp.reference_codes)} covered, "
+                f"{len(comp.left_out)} left out with a reason, "
                 f"{len(comp.unexplained)} unexplained",
             )
     for comp in comparisons:
@@ -35,9 +40,10 @@ def test_every_published_code_is_covered_or_left_out_with_a_reason(code_list, re
         assert (reference_codelists / comp.source.reference_file).is_file()
         assert comp.reference_codes, f"{comp.source.reference_file}: no codes read (wrong column or format?)"
         assert not comp.unexplained, (
-            f"{code_list.name} vs {comp.source.reference_file}: {len(comp.unexplained)} published codes neither "
-            f"covered nor left out with a reason, e.g. {sorted(comp.unexplained)[:10]}"
+            f"{code_list.name} vs {comp.source.reference_file}: {len(comp.unexplained)} published codes "
+            f"neither covered nor left out with a reason, e.g. {sorted(comp.unexplained)[:10]}"
         )
         assert not comp.contradictions, (
-            f"{code_list.name}: codes both included and listed as left out: {sorted(comp.contradictions)[:10]}"
+            f"{code_list.name}: codes both included and listed as left out: "
+            f"{sorted(comp.contradictions)[:10]}"
         )

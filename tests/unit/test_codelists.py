@@ -31,7 +31,9 @@ def _write(root: Path, concept: str, system: str, csv_text: str, sidecar: str | 
 
 
 def test_read_v2_prefix_matches_descendants_only(tmp_path):
-    path = _write(tmp_path, "back", "readv2", "code,term,include_descendants\nN142.,Low back pain,true\nN24..,x,false\n")
+    path = _write(
+        tmp_path, "back", "readv2", "code,term,include_descendants\nN142.,Low back pain,true\nN24..,x,false\n"
+    )
     cl = load_code_list(path)
     assert cl.matches("N142.") and cl.matches("N1420") and cl.matches("N142z")
     assert cl.matches("N14..") is None  # the parent is not a descendant
@@ -53,8 +55,13 @@ def test_descendants_refused_for_snomed(tmp_path):
 
 
 def test_sidecar_must_match_file_and_folder(tmp_path):
-    path = _write(tmp_path, "pain", "ctv3", "code,term\nXSGKA,Chronic pain\n",
-                  sidecar=SIDECAR.format(concept="pain", system="readv2"))
+    path = _write(
+        tmp_path,
+        "pain",
+        "ctv3",
+        "code,term\nXSGKA,Chronic pain\n",
+        sidecar=SIDECAR.format(concept="pain", system="readv2"),
+    )
     with pytest.raises(InputError, match="code_system=readv2 but the file is named ctv3.csv"):
         load_code_list(path)
 

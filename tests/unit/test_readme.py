@@ -16,7 +16,9 @@ README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
 
 def test_readme_is_in_step_with_docs():
     done = subprocess.run(
-        [sys.executable, str(REPO_ROOT / "tools" / "build_readme.py"), "--check"], capture_output=True, text=True
+        [sys.executable, str(REPO_ROOT / "tools" / "build_readme.py"), "--check"],
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stderr
 
@@ -30,7 +32,7 @@ def test_every_command_has_a_runnable_example_in_the_readme():
     group = typer.main.get_command(app)
     for name, command in group.commands.items():
         subs = getattr(command, "commands", None)
-        for full in ([f"{name} {sub}" for sub in subs] if subs else [name]):
+        for full in [f"{name} {sub}" for sub in subs] if subs else [name]:
             assert f"pain-finder {full}" in README, f"`pain-finder {full}` has no example in the README"
 
 

@@ -15,8 +15,12 @@ def _write(tmp_path, name, body):
 
 
 def test_apostrophe_in_a_comment_does_not_hide_a_parameter(tmp_path):
-    path = _write(tmp_path, "q", "-- name: q\n-- returns: x\n-- params: $as_of\n"
-                  "SELECT 1 -- the patient's date\nWHERE d <= $as_of -- and the practice's\n")
+    path = _write(
+        tmp_path,
+        "q",
+        "-- name: q\n-- returns: x\n-- params: $as_of\n"
+        "SELECT 1 -- the patient's date\nWHERE d <= $as_of -- and the practice's\n",
+    )
     assert parse_file(path).params == {"as_of"}
 
 

@@ -262,6 +262,7 @@ def _search(task: PracticeTask, out_dir: Path, key: InputKey) -> Any:
         con = duckdb.connect(config=settings)
     except duckdb.Error as exc:
         raise OutputError(f"cannot start DuckDB with the batch settings: {str(exc).splitlines()[0]}") from exc
+
     def search(extract: Path) -> Any:
         return search_fn(
             extract,
@@ -278,7 +279,10 @@ def _search(task: PracticeTask, out_dir: Path, key: InputKey) -> Any:
         from pain_finder.importers import converted  # noqa: PLC0415
 
         emit("step", task.practice_key, step=f"import_{task.source_format}")
-        with converted(task.source_format, task.extract, mapping=task.mapping, work_dir=spill) as (extract, rep):
+        with converted(task.source_format, task.extract, mapping=task.mapping, work_dir=spill) as (
+            extract,
+            rep,
+        ):
             result = search(extract)
             write_text(out_dir / "import_report.json", rep.to_json())
             return result

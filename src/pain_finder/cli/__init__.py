@@ -2,10 +2,10 @@
 
 Each command group lives in its own module (`<name>_cmd.py`) with a `register(app)` function; commands parse
 options, call one library function and print its result. Errors a user can cause are `PainFinderError`s: `run`
-prints them as one `Error: ...` paragraph on stderr and returns their exit code (see errors.py). Nothing a user
-can cause prints a traceback; an unexpected exception prints a short message (set PAIN_FINDER_DEBUG=1 for the
-traceback) and exits with 1. The app is created with `pretty_exceptions_show_locals=False` so a crash can never
-print local variables (which may hold patient rows).
+prints them as one `Error: ...` paragraph on stderr and returns their exit code (see errors.py). Nothing a
+user can cause prints a traceback; an unexpected exception prints a short message (set PAIN_FINDER_DEBUG=1 for
+the traceback) and exits with 1. The app is created with `pretty_exceptions_show_locals=False` so a crash can
+never print local variables (which may hold patient rows).
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ app = typer.Typer(
     name="pain-finder",
     help=(
         "Find working-age patients whose chronic pain may keep them out of work, in a GP practice's exported "
-        "records, and write a ranked invitation list for practice staff to hand-check. Also validates extracts, "
-        "generates synthetic ones, and produces count summaries that are safe to share."
+        "records, and write a ranked invitation list for practice staff to hand-check. Also validates "
+        "extracts, generates synthetic ones, and produces count summaries that are safe to share."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -45,7 +45,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
 ) -> None:
     """pain_finder command line."""
 
@@ -71,12 +73,14 @@ _register_commands()
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with `argv` and return the exit code (never raises for user errors).
 
-    Usage errors and --help are handled by typer in standalone mode (they end in SystemExit, turned into a code
-    here); PainFinderError and unexpected exceptions are mapped to messages below.
+    Usage errors and --help are handled by typer in standalone mode (they end in SystemExit, turned into a
+    code here); PainFinderError and unexpected exceptions are mapped to messages below.
     """
     command = typer.main.get_command(app)
     try:
-        command.main(args=list(argv) if argv is not None else None, prog_name="pain-finder", standalone_mode=True)
+        command.main(
+            args=list(argv) if argv is not None else None, prog_name="pain-finder", standalone_mode=True
+        )
     except SystemExit as exc:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else EXIT_USAGE)
@@ -90,8 +94,9 @@ def run(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("PAIN_FINDER_DEBUG") == "1":
             raise
         err_console.print(
-            f"[bold red]Internal error:[/bold red] {type(exc).__name__}. This is a bug in pain-finder; rerun with "
-            "PAIN_FINDER_DEBUG=1 to see the traceback (it may contain patient data: do not share it).",
+            f"[bold red]Internal error:[/bold red] {type(exc).__name__}. This is a bug in pain-finder; "
+            "rerun with PAIN_FINDER_DEBUG=1 to see the traceback (it may contain patient data: do not "
+            "share it).",
             soft_wrap=True,
         )
         return EXIT_INTERNAL

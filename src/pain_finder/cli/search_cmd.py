@@ -93,7 +93,10 @@ def search(
         None,
         "--mapping",
         metavar="PATH",
-        help="With --format: the mapping file (report) or dictionary folder (CPRD), as for `pain-finder import`.",
+        help=(
+            "With --format: the mapping file (report) or dictionary folder (CPRD), "
+            "as for `pain-finder import`."
+        ),
         show_default=False,
     ),
     top: int | None = typer.Option(
@@ -119,6 +122,7 @@ def search(
 
     if status is not None:
         status.start()
+
     def search_folder(folder: Path) -> Any:
         return run_search(
             folder, out, definition, as_of=as_of.date() if as_of else None, top=top, progress=progress

@@ -3,8 +3,8 @@
 This module is the single definition of the tables, their columns and the allowed code systems. The README's
 "Practice extract" section documents the same thing for people; keep the two in step.
 
-CSV files are UTF-8 with a header row, comma-delimited, ISO `YYYY-MM-DD` dates, and an empty field for a missing
-value. All identifiers and codes are text, never numbers. Extra columns are allowed and ignored.
+CSV files are UTF-8 with a header row, comma-delimited, ISO `YYYY-MM-DD` dates, and an empty field for a
+missing value. All identifiers and codes are text, never numbers. Extra columns are allowed and ignored.
 """
 
 from __future__ import annotations
@@ -118,8 +118,12 @@ class ExtractMeta(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    source_format: str | None = Field(default=None, description="where the extract came from, e.g. 'emis', 'synth'")
-    extract_date: dt.date | None = Field(default=None, description="when the data were extracted: default as-of date")
+    source_format: str | None = Field(
+        default=None, description="where the extract came from, e.g. 'emis', 'synth'"
+    )
+    extract_date: dt.date | None = Field(
+        default=None, description="when the data were extracted: default as-of date"
+    )
     practice_id: str | None = Field(default=None, description="the practice this extract is from")
 
 

@@ -130,7 +130,12 @@ def _validate(ctx: ImportContext, folder: Path) -> None:
 
 @contextlib.contextmanager
 def converted(
-    fmt: str, source: Path, *, mapping: Path | None = None, work_dir: Path | None = None, validate: bool = False
+    fmt: str,
+    source: Path,
+    *,
+    mapping: Path | None = None,
+    work_dir: Path | None = None,
+    validate: bool = False,
 ) -> Iterator[tuple[Path, ImportReport]]:
     """Convert `source` into a temporary canonical extract for the length of a `with` block (`--format`).
 
