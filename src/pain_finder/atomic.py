@@ -32,6 +32,18 @@ def atomic_path(target: Path) -> Iterator[Path]:
     For writers that want a path (xlsxwriter, polars, matplotlib) rather than a file object.
     """
     target = Path(target)
+    tmp = _new_temporary(target)
+    try:
+        yield tmp
+        _fsync(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _new_temporary(target: Path) -> Path:
+    """An empty temporary file beside `target`, with the permissions a plain open() would give."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{target.name}.", dir=target.parent)
@@ -41,15 +53,65 @@ def atomic_path(target: Path) -> Iterator[Path]:
         os.close(fd)
     except OSError as exc:
         raise OutputError(f"cannot write to folder {target.parent}: {exc.strerror}") from exc
-    tmp = Path(tmp_name)
+    return Path(tmp_name)
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb+") as fh:
+        os.fsync(fh.fileno())
+
+
+@contextlib.contextmanager
+def atomic_set(targets: dict[str, Path]) -> Iterator[dict[str, Path]]:
+    """Write several files as one set: all of them are replaced, or none.
+
+    Yields a temporary path per name. When the block ends without error, the targets are checked first (a
+    folder where a file should go is refused before anything is touched), the old files are moved aside, the
+    new ones renamed into place, and the old ones deleted. If a rename fails part-way, the files already
+    placed are taken back out and the old ones restored, so readers see the previous set or the new one,
+    never a mix. On any error the temporary files are removed.
+    """
+    temps: dict[str, Path] = {}
     try:
-        yield tmp
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
+        for name, target in targets.items():
+            temps[name] = _new_temporary(Path(target))
+        yield temps  # an error of the writers in the block propagates as it is, for the caller to explain
+        try:
+            for tmp in temps.values():
+                _fsync(tmp)
+            _commit(targets, temps)
+        except OSError as exc:
+            raise OutputError(f"cannot write {exc.filename or 'the outputs'}: {exc.strerror or exc}") from exc
+    finally:
+        for tmp in temps.values():
+            tmp.unlink(missing_ok=True)
+
+
+def _commit(targets: dict[str, Path], temps: dict[str, Path]) -> None:
+    for target in targets.values():
+        if Path(target).is_dir():
+            raise OutputError(
+                f"cannot write {target}: a folder of that name is in the way (move or rename it)"
+            )
+    backups: dict[Path, Path] = {}
+    placed: list[Path] = []
+    try:
+        for name, target in targets.items():
+            target = Path(target)
+            if target.exists():
+                backup = target.with_name(f"{TMP_PREFIX}{target.name}.old")
+                os.replace(target, backup)
+                backups[target] = backup
+            os.replace(temps[name], target)
+            placed.append(target)
+    except OSError:
+        for target in placed:
+            target.unlink(missing_ok=True)
+        for target, backup in backups.items():
+            os.replace(backup, target)
         raise
+    for backup in backups.values():
+        backup.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager

@@ -135,6 +135,17 @@ def test_a_failure_while_writing_leaves_the_previous_outputs_untouched(practice,
     assert after == before  # no temporary file left, no file replaced
 
 
+def test_a_folder_in_the_way_of_one_output_replaces_none_of_them(practice, capsys) -> None:
+    out = practice["root"] / "blocked"
+    assert search(practice, out) == EXIT_OK
+    (out / "invitations.xlsx").unlink()
+    (out / "invitations.xlsx").mkdir()  # e.g. a folder someone made by mistake
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    assert search(practice, out, "--top", "1") == EXIT_OUTPUT
+    assert "invitations.xlsx: a folder of that name is in the way" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+
+
 def test_a_failure_on_a_fresh_folder_leaves_nothing(practice, monkeypatch) -> None:
     out = practice["root"] / "fresh"
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pain_finder import __version__, criteria
-from pain_finder.atomic import atomic_path, remove_stale_temporaries
+from pain_finder.atomic import atomic_set, remove_stale_temporaries
 from pain_finder.errors import OutputError
 from pain_finder.extract.reader import file_sha256
 from pain_finder.extract.schema import EXTRACT_META_FILE
@@ -85,7 +85,7 @@ def write_outputs(
             # written: hashlib releases the GIL, so a large extract's hashing overlaps the workbook.
             pool = stack.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256"))
             hashes = {path: pool.submit(file_sha256, path) for _, path in sorted(files.tables.items())}
-            tmp = {name: stack.enter_context(atomic_path(path)) for name, path in paths.items()}
+            tmp = stack.enter_context(atomic_set(paths))
             csv_out.write_csv(tmp["invitations_csv"], frames.invitations)
             _checkpoint("invitations_csv")
             csv_out.write_csv(tmp["excluded_csv"], frames.excluded)
@@ -102,7 +102,8 @@ def write_outputs(
             tmp["manifest"].write_text(manifest_json(manifest), encoding="utf-8")
             _checkpoint("manifest")
     except OSError as exc:
-        raise OutputError(f"cannot write the outputs in {out_dir}: {exc.strerror}") from exc
+        where = Path(exc.filename).name if exc.filename else "the outputs"
+        raise OutputError(f"cannot write {where} in {out_dir}: {exc.strerror}") from exc
     return paths
 
 
