@@ -2,7 +2,7 @@
 docs/search.md without looking at the SQL, for the property test that compares the two on generated extracts.
 
 Deliberately naive: loops over rows, no joins, no cleverness. It covers who is a candidate, who is excluded
-and why, and which review flags candidates carry (not the ranking).
+and why, which review flags candidates carry, and some of the features the ranking scores (not the scores).
 """
 
 from __future__ import annotations
@@ -58,8 +58,8 @@ class Lists:
 class Outcome:
     candidates: dict[str, list[str]]  # patient_id -> review flags (in REVIEW_FLAGS order)
     excluded: dict[str, list[str]]  # patient_id -> reasons (in EXCLUSION_REASONS order)
-    # candidate -> (opioids_12m, gabapentinoids_12m, fit_notes_12m, chronic_pain_code, first_pain_date,
-    #               last_pain_date, pain_consultations_24m)
+    # candidate -> (opioids_12m, gabapentinoids_12m, fit_notes_12m, fit_note_days_12m, chronic_pain_code,
+    #               first_pain_date, last_pain_date, pain_consultations_24m)
     features: dict[str, tuple] = field(default_factory=dict)
 
 
@@ -94,10 +94,19 @@ def run(
         for concept in concepts:
             issues.setdefault(m["patient_id"], []).append((day, concept))
     fit_days: dict[str, set[dt.date]] = {}
+    # days certified: every calendar day in the 12-month window that some fit note (issued on or before the
+    # as-of date, with both a start and an end date) covers, each day once
+    certified: dict[str, set[dt.date]] = {}
     for f in fit_notes:
         day = _date(f["issue_date"])
         if day is not None and day <= as_of:
             fit_days.setdefault(f["patient_id"], set()).add(day)
+            start, end = _date(f.get("start_date")), _date(f.get("end_date"))
+            if start is not None and end is not None:
+                covered = certified.setdefault(f["patient_id"], set())
+                for n in range((end - start).days + 1):
+                    if within_months(start + dt.timedelta(days=n), as_of, 12):
+                        covered.add(start + dt.timedelta(days=n))
     for pid, rows in clinical.items():
         for day, concept in rows:
             if concept == "fit_note":
@@ -172,6 +181,7 @@ def run(
                 sum(c == "opioid" and within_months(d, as_of, 12) for d, c in drugs),
                 sum(c == "gabapentinoid" and within_months(d, as_of, 12) for d, c in drugs),
                 sum(within_months(d, as_of, 12) for d in fit_days.get(pid, ())),
+                len(certified.get(pid, ())),
                 chronic_code,
                 min(pain_dates),
                 max(pain_dates),

@@ -14,7 +14,8 @@ ATTRITION_STEPS: tuple[tuple[str, str], ...] = (
     ("working_age", "Aged within the age range"),
     ("chronic_pain", "Chronic pain"),
     ("signal", "Opioid, gabapentinoid or fit-note signal"),
-    # then one step per exclusion reason applied in order: "after_<reason>"
+    # then one step per clinical exclusion reason applied, in order: "after_<reason>" (criterion 1's reasons,
+    # age, deceased and not_registered, are applied before `registered`/`working_age` and get no step)
     ("candidates", "Candidates for hand-checking"),
 )
 

@@ -489,11 +489,12 @@ def exact_counts(
     ]
     applied = EXCLUSION_REASONS + promoted_flags(config)
     reasons = cohort["reasons"].to_list()
-    # The funnel continues from `signal` (alive, registered, in the age range, pain and signal): the
-    # population
-    # reasons removed nobody further, the clinical exclusions then remove patients in order.
+    # The funnel continues from `signal` (alive, registered, in the age range, pain and signal): the clinical
+    # exclusions then remove patients in order.
     remaining = [set(r) for r in reasons if not set(r) & set(POPULATION_REASONS)]
-    for reason in applied:
+    # Criterion 1's reasons (age, deceased, not_registered) were applied before the funnel's first step, so
+    # they get no `after_` step (it would repeat `signal`); their removals are still in removed_by_reason.
+    for reason in (r for r in applied if r not in POPULATION_REASONS):
         remaining = [r for r in remaining if reason not in r]
         label = f"Not excluded for {reason.replace('_', ' ')}"
         steps.append(AttritionStep(key=f"after_{reason}", label=label, count=len(remaining)))

@@ -139,8 +139,21 @@ def extracts(draw: st.DrawFn) -> dict:
                     "quantity": 28,
                 }
             )
-        for _ in range(draw(st.integers(0, 2))):
-            fits.append({"patient_id": pid, "issue_date": draw(dates), "fitness": "not_fit"})
+        for _ in range(draw(st.integers(0, 3))):
+            issued = draw(dates)
+            start = draw(st.one_of(st.none(), st.just(issued), dates))
+            # no end, any date, or a few weeks after the start (now and then before it)
+            after_start = (start or issued) + dt.timedelta(days=draw(st.integers(-3, 60)))
+            end = draw(st.one_of(st.none(), dates, st.just(after_start)))
+            fits.append(
+                {
+                    "patient_id": pid,
+                    "issue_date": issued,
+                    "start_date": start,
+                    "end_date": end,
+                    "fitness": "not_fit",
+                }
+            )
     return {
         "patients": patients,
         "registrations": registrations,
@@ -180,8 +193,9 @@ def test_sql_cohort_equals_reference(data: dict, code_lists_dir: Path) -> None:
             r[0]: tuple(r[1:])
             for r in rows(
                 con,
-                "SELECT patient_id, opioids_12m, gabapentinoids_12m, fit_notes_12m, chronic_pain_code, "
-                "first_pain_date, last_pain_date, pain_consultations_24m FROM coh_features",
+                "SELECT patient_id, opioids_12m, gabapentinoids_12m, fit_notes_12m, fit_note_days_12m, "
+                "chronic_pain_code, first_pain_date, last_pain_date, pain_consultations_24m "
+                "FROM coh_features",
             )
         }
         con.close()

@@ -950,3 +950,115 @@ def test_coh_cohort_orders_reasons_and_promotes_flags(con) -> None:
         ("y", ["bereavement"], ["type1_opt_out"], False),
         ("z", [], [], True),
     ]
+
+
+# --- features ---------------------------------------------------------------------------------------
+
+STG_FIT_NOTES = {
+    "fit_note_id": "BIGINT",
+    "patient_id": "VARCHAR",
+    "issue_date": "DATE",
+    "start_date": "DATE",
+    "end_date": "DATE",
+    "fitness": "VARCHAR",
+}
+
+
+def _features_inputs(con, pids: list[str]) -> None:
+    """coh_features' inputs with one candidate per id, each with a chronic pain code and nothing else."""
+    given(
+        con,
+        "coh_cohort",
+        {
+            "patient_id": "VARCHAR",
+            "nhs_number": "VARCHAR",
+            "sex": "VARCHAR",
+            "age": "INTEGER",
+            "flags": "VARCHAR[]",
+            "is_candidate": "BOOLEAN",
+        },
+        [(p, None, "female", 40, [], True) for p in pids],
+    )
+    given(
+        con,
+        "coh_pain",
+        {
+            "patient_id": "VARCHAR",
+            "chronic_pain_code": "BOOLEAN",
+            "first_pain_date": "DATE",
+            "first_pain_term": "VARCHAR",
+            "last_pain_date": "DATE",
+            "last_pain_term": "VARCHAR",
+            "pain_span_days": "INTEGER",
+            "pain_consultations": "INTEGER",
+        },
+        [(p, True, D(2024, 1, 1), "Chronic pain", D(2024, 1, 1), "Chronic pain", 0, 1) for p in pids],
+    )
+    given(con, "int_medication_matches", MATCHES, [])
+    given(
+        con,
+        "int_opioid_doses",
+        {
+            "patient_id": "VARCHAR",
+            "ingredient": "VARCHAR",
+            "issue_date": "DATE",
+            "days_covered": "DOUBLE",
+            "ome_mg_per_day": "DOUBLE",
+        },
+        [],
+    )
+
+
+def test_coh_features_fit_note_days_are_distinct_days_in_the_window(con) -> None:
+    # AS_OF 2024-06-30, 12 months: the window is 2023-07-01 .. 2024-06-30 (366 days, 2024 is a leap year)
+    notes = [
+        # two overlapping notes (Jan 1-31 and Jan 15-Feb 14) and one inside them: Jan 1 - Feb 14, 45 days once
+        (1, "overlap", D(2024, 1, 1), D(2024, 1, 1), D(2024, 1, 31), "not_fit"),
+        (2, "overlap", D(2024, 1, 15), D(2024, 1, 15), D(2024, 2, 14), "not_fit"),
+        (3, "overlap", D(2024, 1, 20), D(2024, 1, 20), D(2024, 1, 25), "not_fit"),
+        # a note running past the as-of date counts Jun 21-30 only; a note issued after it counts nothing
+        (4, "past_as_of", D(2024, 6, 21), D(2024, 6, 21), D(2024, 7, 20), "not_fit"),
+        (5, "past_as_of", D(2024, 7, 1), D(2024, 6, 25), D(2024, 7, 28), "not_fit"),
+        # a note starting before the window (issued before it) counts Jul 1-14 2023 only
+        (6, "before_window", D(2023, 6, 15), D(2023, 6, 15), D(2023, 7, 14), "not_fit"),
+        # and one issued in the window but back-dated before it: Jul 1-5 2023 (Jun 20-30 are outside)
+        (7, "backdated", D(2023, 7, 2), D(2023, 6, 20), D(2023, 7, 5), "not_fit"),
+        # no end date, no dates at all, end before start: no days
+        (8, "no_end", D(2024, 3, 1), D(2024, 3, 1), None, "not_fit"),
+        (9, "no_end", D(2024, 4, 1), None, None, "not_fit"),
+        (10, "no_end", D(2024, 5, 1), D(2024, 5, 10), D(2024, 5, 1), "may_be_fit"),
+        # certified for three years in overlapping notes: at most the window's 366 days
+        (11, "whole_year", D(2023, 1, 1), D(2023, 1, 1), D(2024, 12, 31), "not_fit"),
+        (12, "whole_year", D(2024, 1, 1), D(2024, 1, 1), D(2025, 12, 31), "not_fit"),
+        # adjacent notes (Mar 1-10, Mar 11-20) do not overlap: 20 days
+        (13, "adjacent", D(2024, 3, 1), D(2024, 3, 1), D(2024, 3, 10), "not_fit"),
+        (14, "adjacent", D(2024, 3, 11), D(2024, 3, 11), D(2024, 3, 20), "not_fit"),
+    ]
+    pids = sorted({n[1] for n in notes} | {"none"})
+    _features_inputs(con, pids)
+    given(con, "stg_fit_notes", STG_FIT_NOTES, notes)
+    given(
+        con,
+        "int_fit_notes",
+        {"patient_id": "VARCHAR", "issue_date": "DATE", "fitness": "VARCHAR"},
+        [(n[1], n[2], n[5]) for n in notes if n[2] <= AS_OF],
+    )
+    got = result(
+        con,
+        "coh_features",
+        "patient_id, fit_notes_12m, fit_note_days_12m",
+        as_of=AS_OF,
+        signal_months=12,
+        long_term_min_issues=4,
+        long_term_min_span_days=90,
+    )
+    assert got == [
+        ("adjacent", 2, 20),
+        ("backdated", 1, 5),
+        ("before_window", 0, 14),  # issued before the window: not counted as a note, its days in it are
+        ("no_end", 3, 0),
+        ("none", 0, 0),
+        ("overlap", 3, 45),
+        ("past_as_of", 1, 10),
+        ("whole_year", 1, 366),
+    ], got

@@ -27,9 +27,11 @@ from pain_finder.outputs.columns import (
     REASON_TEXT,
 )
 from pain_finder.outputs.workbook import (
+    INVITATIONS_PAGES_WIDE,
     MESSAGE_NO_CANDIDATES,
     MESSAGE_NO_EVIDENCE,
     MESSAGE_NO_EXCLUDED,
+    PRINT_CONFIDENTIAL,
     SHEET_NAMES,
     WorkbookAbout,
     write_workbook,
@@ -231,6 +233,43 @@ def test_sheets_headers_frozen_panes_and_filters(written: Path):
     assert inv.max_row == 4 and ev.max_row == 13 and ex.max_row == 3
     widths = {c: inv.column_dimensions[c].width for c in ("A", "B", "T", "AG", "AH")}
     assert all(6 <= w <= 65 for w in widths.values()), widths
+
+
+def test_every_sheet_prints_on_a4_one_page_wide_with_header_and_footer(written: Path):
+    assert PRINT_CONFIDENTIAL == "Contains patient-identifiable data: keep in the practice"
+    wb = openpyxl.load_workbook(written)
+    for ws in wb.worksheets:
+        setup = ws.page_setup
+        assert int(setup.paperSize) == 9, ws.title  # A4
+        assert setup.orientation == "landscape", ws.title
+        wide = INVITATIONS_PAGES_WIDE if ws.title == "Invitations" else 1
+        assert (setup.fitToWidth or 1, setup.fitToHeight) == (wide, 0), ws.title  # as tall as needed
+        assert ws.sheet_properties.pageSetUpPr.fitToPage is True, ws.title
+        assert ws.oddHeader.left.text == ws.title
+        assert ws.oddHeader.right.text == PRINT_CONFIDENTIAL
+        assert ws.oddFooter.center.text == "Page &P of &N"
+        data_sheet = ws.title != "Read me"
+        assert ws.print_title_rows == ("$1:$1" if data_sheet else None), ws.title  # header row on every page
+        assert ws.print_title_cols == ("$A:$B" if ws.title == "Invitations" else None), ws.title
+        assert bool(ws.print_options.gridLines) is data_sheet, ws.title
+    with zipfile.ZipFile(written) as z:
+        defined = z.read("xl/workbook.xml").decode()
+    titles = {
+        "Invitations": "Invitations!$A:$B,Invitations!$1:$1",
+        "Evidence": "Evidence!$1:$1",
+        "Excluded": "Excluded!$1:$1",
+    }
+    for sheet_id, (name, ref) in enumerate(titles.items()):
+        assert f'<definedName name="_xlnm.Print_Titles" localSheetId="{sheet_id}">{ref}<' in defined, name
+
+
+def test_an_empty_list_still_prints_its_header_row(tmp_path: Path):
+    path = tmp_path / "invitations.xlsx"
+    about = ABOUT.model_copy(update={"n_candidates": 0, "n_excluded": 0})
+    inv = invitations_frame(1).clear()
+    write_workbook(path, inv, evidence_frame(invitations_frame(1)).clear(), excluded_frame().clear(), about)
+    ws = openpyxl.load_workbook(path)["Invitations"]
+    assert ws.print_title_rows == "$1:$1" and ws.page_setup.orientation == "landscape"
 
 
 def test_drop_downs_cover_every_row_and_read_their_choices(written: Path):

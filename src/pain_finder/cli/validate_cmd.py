@@ -1,8 +1,10 @@
 """`pain-finder validate EXTRACT`: check a practice extract and print what is wrong with it.
 
-Prints a table of problems (severity, check, file, row, column, rows affected, message) and a one-line verdict
-with each table's row count. Exits 0 when nothing is fatal (warnings are allowed) and 3 (EXIT_INPUT) when
-anything is, so a batch job can stop before searching a broken extract.
+On a terminal, prints a table of problems (severity, check, file, row, column, rows affected, message); when
+stdout is not a terminal (cron, CI, a file or a pipe) it prints one plain, unwrapped line per problem instead
+(`<severity> <check>: <file, row N, column 'x': message (N rows)>`), so no message is cut to fit 80 columns.
+Then a one-line verdict with each table's row count. Exits 0 when nothing is fatal (warnings are allowed) and
+3 (EXIT_INPUT) when anything is, so a batch job can stop before searching a broken extract.
 """
 
 from __future__ import annotations
@@ -53,11 +55,21 @@ def validate(
     """Validate one extract, print the report, and fail with exit code 3 if anything is fatal."""
     report = validate_extract(extract, as_of=as_of.date() if as_of else None)
     console = Console(highlight=False)
-    if report.problems:
-        console.print(report.to_rich_table())
-    console.print(report.verdict(), markup=False)
+    if console.is_terminal:
+        if report.problems:
+            console.print(report.to_rich_table())
+        console.print(report.verdict(), markup=False)
+    else:  # a log or a pipe: plain lines, never wrapped or cut to the console width
+        for p in report.problems:
+            _print_line(console, f"{p.severity.value} {p.check}: {p.describe()}")
+        _print_line(console, report.verdict())
     if fatal := report.fatal:
         raise ExtractInvalidError(
             f"{extract}: {len(fatal)} fatal problem{'s' if len(fatal) > 1 else ''} (listed above); the "
             "extract cannot be searched until they are fixed."
         )
+
+
+def _print_line(console: Console, line: str) -> None:
+    """Print `line` exactly as it is: no markup, emoji codes or highlighting, no wrapping or cropping."""
+    console.print(line, markup=False, emoji=False, highlight=False, soft_wrap=True)

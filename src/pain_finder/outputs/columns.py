@@ -31,8 +31,9 @@ INVITATION_COLUMNS: dict[str, str] = {
     "score_pain": "Points from the pain record (a code that itself means chronic pain, how long the pain "
     "history spans, and the number of pain consultations).",
     "fit_notes_12m": "Number of fit notes (Med3 / eMED3) recorded in the last 12 months.",
-    "fit_note_days_12m": "Total days covered by those fit notes, where the record gives their start and end "
-    "dates.",
+    "fit_note_days_12m": "Number of days in the last 12 months covered by a fit note, from its start to its "
+    "end date (notes without both dates add none); a day covered by overlapping notes counts once, so at "
+    "most 366.",
     "last_fit_note_date": "Date of the most recent fit note.",
     "opioids_12m": "Number of opioid prescriptions issued in the last 12 months (medicines used to treat "
     "opioid dependence are not counted).",

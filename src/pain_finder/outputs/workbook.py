@@ -250,7 +250,43 @@ def _write(
         empty=MESSAGE_NO_EXCLUDED,
     )
     _write_readme(ws_rm, fmt, readme)
+    # The Invitations sheet has over 30 columns: one page wide would print them at about 20%, too small to
+    # read, so it spreads over 3 pages wide (about 60%) with rank and patient_id repeated on every page.
+    _print_setup(ws_inv, data_sheet=True, pages_wide=INVITATIONS_PAGES_WIDE, repeat_columns=2)
+    for ws in (ws_ev, ws_ex):
+        _print_setup(ws, data_sheet=True)
+    _print_setup(ws_rm, data_sheet=False)
     wb.close()
+
+
+# --- printing -----------------------------------------------------------------------------------------------
+
+PRINT_CONFIDENTIAL = "Contains patient-identifiable data: keep in the practice"
+INVITATIONS_PAGES_WIDE = 3
+_PAPER_A4 = 9
+
+
+def _print_setup(ws: Worksheet, *, data_sheet: bool, pages_wide: int = 1, repeat_columns: int = 0) -> None:
+    """How a sheet prints: A4 landscape, all columns on `pages_wide` pages wide (as many pages tall as
+    needed), the sheet name and the confidentiality note at the top of every page and "Page n of N" at the
+    bottom; the first `repeat_columns` columns repeated on every page.
+
+    Data sheets also repeat their header row on every page and print gridlines, so a row can be followed
+    across the page; the Read me sheet (no header row, gridlines hidden) is landscape too, because its
+    144-character width would shrink to about 65% in portrait.
+    """
+    ws.set_paper(_PAPER_A4)
+    ws.set_landscape()
+    ws.fit_to_pages(pages_wide, 0)
+    if repeat_columns:
+        ws.repeat_columns(0, repeat_columns - 1)
+    ws.set_margins(left=0.4, right=0.4, top=0.75, bottom=0.75)
+    name = ws.get_name().replace("&", "&&")  # `&` starts a header code; `&&` prints one
+    ws.set_header(f"&L{name}&R{PRINT_CONFIDENTIAL}", {"margin": 0.3})
+    ws.set_footer("&CPage &P of &N", {"margin": 0.3})
+    if data_sheet:
+        ws.repeat_rows(0)
+        ws.hide_gridlines(0)  # gridlines shown on screen and printed
 
 
 # --- cell values --------------------------------------------------------------------------------------------
