@@ -6,7 +6,13 @@
 --   no opioid); the pain record (chronic_pain_code, first/last pain date and term, pain_span_days,
 --   pain_consultations_24m); last_evidence_date (the latest of the dates above, for tie-breaks)
 -- params: $as_of, $signal_months, $long_term_min_issues, $long_term_min_span_days
--- inputs: coh_cohort, coh_pain, int_fit_notes, int_medication_matches, int_opioid_doses
+-- inputs: coh_cohort, coh_pain, int_fit_notes, stg_fit_notes, int_medication_matches, int_opioid_doses
+-- fit_note_days_12m: the number of distinct calendar days in the signal window (the day after window_start up
+-- to the as-of date, inclusive) covered by the patient's fit notes issued on or before the as-of date
+-- (start_date..end_date inclusive; a note without both dates, or ending before it starts, covers no day).
+-- Overlapping notes count a day once; days outside the window are not counted, so 0 <= days <= window length.
+-- Computed as a union of intervals (gaps and islands), not by expanding days: each note is clipped to the
+-- window, sorted by start; a note starting after every earlier note's end opens a new island.
 -- Long-term use of a drug group: at least long_term_min_issues issues in the signal window, or first and last
 -- issue in it at least long_term_min_span_days apart.
 -- Current daily dose: for each opioid ingredient, the issues on its latest issue date whose days covered reach
@@ -23,10 +29,53 @@ fit AS (
         patient_id,
         count(*) AS fit_notes_12m,
         count(*) FILTER (WHERE fitness = 'may_be_fit') AS may_be_fit_notes_12m,
-        coalesce(sum(days), 0) AS fit_note_days_12m,
         max(issue_date) AS last_fit_note_date
     FROM int_fit_notes
     WHERE issue_date > (SELECT d FROM window_start) AND patient_id IN (SELECT patient_id FROM cands)
+    GROUP BY patient_id
+),
+fit_spans AS (
+    -- each note clipped to the window; notes without both dates are dropped first (greatest and least
+    -- ignore NULLs)
+    SELECT *
+    FROM (
+        SELECT
+            n.patient_id,
+            greatest(n.start_date, w.d + 1) AS span_start,
+            least(n.end_date, CAST($as_of AS DATE)) AS span_end
+        FROM stg_fit_notes AS n, window_start AS w
+        WHERE n.issue_date <= $as_of
+            AND n.start_date IS NOT NULL
+            AND n.end_date IS NOT NULL
+            AND n.patient_id IN (SELECT patient_id FROM cands)
+    )
+    WHERE span_start <= span_end
+),
+fit_islands AS (
+    SELECT
+        patient_id,
+        span_start,
+        span_end,
+        sum(CASE WHEN prev_end IS NULL OR span_start > prev_end THEN 1 ELSE 0 END) OVER (
+            PARTITION BY patient_id ORDER BY span_start, span_end ROWS UNBOUNDED PRECEDING
+        ) AS island
+    FROM (
+        SELECT
+            *,
+            max(span_end) OVER (
+                PARTITION BY patient_id ORDER BY span_start, span_end
+                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+            ) AS prev_end
+        FROM fit_spans
+    )
+),
+fit_days AS (
+    SELECT patient_id, sum(days) AS fit_note_days_12m
+    FROM (
+        SELECT patient_id, date_diff('day', min(span_start), max(span_end)) + 1 AS days
+        FROM fit_islands
+        GROUP BY patient_id, island
+    )
     GROUP BY patient_id
 ),
 meds AS (
@@ -66,7 +115,7 @@ SELECT
     c.flags,
     coalesce(f.fit_notes_12m, 0) AS fit_notes_12m,
     coalesce(f.may_be_fit_notes_12m, 0) AS may_be_fit_notes_12m,
-    coalesce(f.fit_note_days_12m, 0) AS fit_note_days_12m,
+    coalesce(fd.fit_note_days_12m, 0) AS fit_note_days_12m,
     f.last_fit_note_date,
     coalesce(o.issues, 0) AS opioids_12m,
     coalesce(o.long_term, false) AS opioid_long_term,
@@ -88,6 +137,7 @@ SELECT
 FROM cands AS c
 JOIN coh_pain AS p ON p.patient_id = c.patient_id
 LEFT JOIN fit AS f ON f.patient_id = c.patient_id
+LEFT JOIN fit_days AS fd ON fd.patient_id = c.patient_id
 LEFT JOIN meds AS o ON o.patient_id = c.patient_id AND o.concept = 'opioid'
 LEFT JOIN meds AS g ON g.patient_id = c.patient_id AND g.concept = 'gabapentinoid'
 LEFT JOIN ome ON ome.patient_id = c.patient_id
