@@ -3,7 +3,7 @@
 --   that is NULL when the row passes and, when it fails, the value a message may show ('' when it must not
 --   be shown); then the text columns that are read but not checked
 -- params: $as_of, $code_systems
--- inputs: raw_clinical_events, validate_patient_keys
+-- inputs: raw_clinical_events, validate_patient_keys, validate_macros
 WITH e AS (
     SELECT
         e._row,
@@ -20,48 +20,8 @@ WITH e AS (
         -- a date: the shape YYYY-MM-DD (LIKE, cheap), then a real calendar date (2023-02-30 fails)
         CASE WHEN e.event_date LIKE '____-__-__'
             THEN CAST(try_strptime(e.event_date, '%Y-%m-%d') AS DATE) END AS event_day,
-        -- A spreadsheet writes a long number in scientific notation (1.23457E+17), and pandas adds '.0'.
-        -- Excel also keeps only 15 significant digits, so a 16-18 digit SNOMED CT identifier comes back
-        -- ending in zeros with a wrong Verhoeff check digit (computed only for such codes: it is costly).
-        -- Each test is guarded by a cheap one (a '+', a trailing '.0', 16+ characters ending in 0) in
-        -- a CASE, which DuckDB evaluates lazily: the regular expressions and check digit run on few rows.
-        CASE
-            WHEN contains(e.code, '+')
-                THEN regexp_full_match(e.code, '[0-9]+(\.[0-9]+)?[eE][+-][0-9]+')
-            WHEN contains(e.code, '.0')
-                THEN e.code_system = 'snomedct' AND regexp_full_match(e.code, '[0-9]+\.0+')
-            WHEN length(e.code) >= 16 AND e.code LIKE '%0'
-                    AND e.code_system = 'snomedct' AND regexp_full_match(e.code, '[0-9]{16,18}')
-                THEN list_reduce(
-                    -- Verhoeff check digit: fold the digits right to left through the permutation table
-                    -- (8 rows) and the multiplication table (10 rows), both flattened and 1-based; a valid
-                    -- identifier folds to 0
-                    list_reverse(split(e.code, '')),
-                    lambda c, digit, i: [
-                        0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
-                        1, 2, 3, 4, 0, 6, 7, 8, 9, 5,
-                        2, 3, 4, 0, 1, 7, 8, 9, 5, 6,
-                        3, 4, 0, 1, 2, 8, 9, 5, 6, 7,
-                        4, 0, 1, 2, 3, 9, 5, 6, 7, 8,
-                        5, 9, 8, 7, 6, 0, 4, 3, 2, 1,
-                        6, 5, 9, 8, 7, 1, 0, 4, 3, 2,
-                        7, 6, 5, 9, 8, 2, 1, 0, 4, 3,
-                        8, 7, 6, 5, 9, 3, 2, 1, 0, 4,
-                        9, 8, 7, 6, 5, 4, 3, 2, 1, 0
-                    ][c * 10 + [
-                        0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
-                        1, 5, 7, 6, 2, 8, 3, 0, 9, 4,
-                        5, 8, 0, 3, 7, 9, 6, 1, 4, 2,
-                        8, 9, 1, 6, 0, 4, 3, 5, 2, 7,
-                        9, 4, 5, 3, 1, 2, 6, 8, 7, 0,
-                        4, 2, 8, 6, 5, 7, 3, 9, 0, 1,
-                        2, 7, 9, 3, 8, 0, 6, 4, 1, 5,
-                        7, 0, 4, 6, 9, 1, 3, 2, 5, 8
-                    ][((i - 1) % 8) * 10 + CAST(digit AS INTEGER) + 1] + 1],
-                    0
-                ) <> 0
-            ELSE false
-        END AS code_mangled,
+        -- an identifier or code damaged by a spreadsheet (sql/macros/validate_macros.sql)
+        spreadsheet_mangled(e.code, e.code_system = 'snomedct', e.code_system = 'snomedct') AS code_mangled,
         k.patient_id IS NOT NULL AS known_patient,
         k.birth_date
     FROM raw_clinical_events AS e
@@ -94,11 +54,9 @@ SELECT
             AND NOT regexp_full_match(code, '[1-9][0-9]{5,17}')
         THEN code END AS "snomed_code_format:code",
     -- identifiers mangled by a spreadsheet: scientific notation, or a trailing '.0' on a number
-    CASE WHEN (contains(patient_id, '+') OR contains(patient_id, '.0'))
-            AND regexp_full_match(patient_id, '[0-9]+(\.[0-9]+)?[eE][+-][0-9]+|[0-9]+\.0+') THEN '' END
+    CASE WHEN spreadsheet_mangled(patient_id, true, false) THEN '' END
         AS "mangled_identifier:patient_id",
-    CASE WHEN (contains(event_id, '+') OR contains(event_id, '.0'))
-            AND regexp_full_match(event_id, '[0-9]+(\.[0-9]+)?[eE][+-][0-9]+|[0-9]+\.0+') THEN '' END
+    CASE WHEN spreadsheet_mangled(event_id, true, false) THEN '' END
         AS "mangled_identifier:event_id",
     -- numbers
     CASE WHEN nullif(trim(numeric_value), '') IS NOT NULL AND TRY_CAST(numeric_value AS DOUBLE) IS NULL

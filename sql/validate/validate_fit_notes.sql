@@ -2,7 +2,7 @@
 -- returns: one row per fit_notes row: `_row`, then one column per check named "<check>:<column>" that is
 --   NULL when the row passes and, when it fails, the value a message may show ('' when it must not be shown)
 -- params: $as_of, $allowed_fitness
--- inputs: raw_fit_notes, validate_patient_keys
+-- inputs: raw_fit_notes, validate_patient_keys, validate_macros
 WITH f AS (
     SELECT
         f._row,
@@ -45,7 +45,6 @@ SELECT
     CASE WHEN nullif(trim(fitness), '') IS NOT NULL AND NOT list_contains($allowed_fitness, fitness)
         THEN fitness END AS "bad_value:fitness",
     -- identifiers mangled by a spreadsheet: scientific notation, or a trailing '.0' on a number
-    CASE WHEN (contains(patient_id, '+') OR contains(patient_id, '.0'))
-            AND regexp_full_match(patient_id, '[0-9]+(\.[0-9]+)?[eE][+-][0-9]+|[0-9]+\.0+') THEN '' END
+    CASE WHEN spreadsheet_mangled(patient_id, true, false) THEN '' END
         AS "mangled_identifier:patient_id"
 FROM f

@@ -2,7 +2,7 @@
 -- returns: one row per patients row: `_row`, then one column per check named "<check>:<column>" that is
 --   NULL when the row passes and, when it fails, the value a message may show ('' when it must not be shown)
 -- params: $as_of, $allowed_sex
--- inputs: raw_patients
+-- inputs: raw_patients, validate_macros
 WITH p AS (
     SELECT
         _row,
@@ -42,13 +42,9 @@ SELECT
     CASE WHEN nullif(trim(sex), '') IS NOT NULL AND NOT list_contains($allowed_sex, sex) THEN sex END
         AS "bad_value:sex",
     -- identifiers mangled by a spreadsheet: scientific notation, or a trailing '.0' on a number
-    CASE WHEN (contains(patient_id, '+') OR contains(patient_id, '.0'))
-            AND regexp_full_match(patient_id, '[0-9]+(\.[0-9]+)?[eE][+-][0-9]+|[0-9]+\.0+') THEN '' END
-        AS "mangled_identifier:patient_id",
-    CASE WHEN (contains(nhs_number, '+') OR contains(nhs_number, '.0'))
-            AND regexp_full_match(nhs_number, '[0-9]+(\.[0-9]+)?[eE][+-][0-9]+|[0-9]+\.0+') THEN '' END
-        AS "mangled_identifier:nhs_number",
-    CASE WHEN (contains(practice_id, '+') OR contains(practice_id, '.0'))
-            AND regexp_full_match(practice_id, '[0-9]+(\.[0-9]+)?[eE][+-][0-9]+|[0-9]+\.0+')
-        THEN practice_id END AS "mangled_identifier:practice_id"
+    -- (sql/macros/validate_macros.sql)
+    CASE WHEN spreadsheet_mangled(patient_id, true, false) THEN '' END AS "mangled_identifier:patient_id",
+    CASE WHEN spreadsheet_mangled(nhs_number, true, false) THEN '' END AS "mangled_identifier:nhs_number",
+    CASE WHEN spreadsheet_mangled(practice_id, true, false) THEN practice_id END
+        AS "mangled_identifier:practice_id"
 FROM p

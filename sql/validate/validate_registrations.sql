@@ -2,7 +2,7 @@
 -- returns: one row per registrations row: `_row`, then one column per check named "<check>:<column>" that is
 --   NULL when the row passes and, when it fails, the value a message may show ('' when it must not be shown)
 -- params: $as_of
--- inputs: raw_registrations, validate_patient_keys
+-- inputs: raw_registrations, validate_patient_keys, validate_macros
 WITH r AS (
     SELECT
         r._row,
@@ -38,10 +38,8 @@ SELECT
     CASE WHEN start_day < birth_date THEN '' END AS "date_before_birth:start_date",
     CASE WHEN end_day < start_day THEN '' END AS "end_before_start:end_date",
     -- identifiers mangled by a spreadsheet: scientific notation, or a trailing '.0' on a number
-    CASE WHEN (contains(patient_id, '+') OR contains(patient_id, '.0'))
-            AND regexp_full_match(patient_id, '[0-9]+(\.[0-9]+)?[eE][+-][0-9]+|[0-9]+\.0+') THEN '' END
+    CASE WHEN spreadsheet_mangled(patient_id, true, false) THEN '' END
         AS "mangled_identifier:patient_id",
-    CASE WHEN (contains(practice_id, '+') OR contains(practice_id, '.0'))
-            AND regexp_full_match(practice_id, '[0-9]+(\.[0-9]+)?[eE][+-][0-9]+|[0-9]+\.0+')
+    CASE WHEN spreadsheet_mangled(practice_id, true, false)
         THEN practice_id END AS "mangled_identifier:practice_id"
 FROM r

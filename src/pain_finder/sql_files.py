@@ -129,6 +129,14 @@ def query(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> duckdb.Du
     return con.execute(step.body, params) if params else con.execute(step.body)
 
 
+def run_script(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Run the statements of file `name` as they are (the `macros` layer: `CREATE MACRO` statements that the
+    queries of a layer share). Such files take no parameters."""
+    step = load(name)
+    step.check_params({})
+    con.execute(step.body)
+
+
 def run_step(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> int:
     """Materialise query `name` as the temporary table `name`; return its row count."""
     step = load(name)

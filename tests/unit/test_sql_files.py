@@ -54,3 +54,26 @@ def test_every_packaged_query_parses_and_calls_check_their_parameters():
         step.check_params({})
     with pytest.raises(SqlFileError, match="undeclared parameter"):
         step.check_params({**{p: None for p in step.params}, "extra": 1})
+
+
+@pytest.mark.parametrize(
+    ("code", "trailing_zero_is_damage", "has_check_digit", "mangled"),
+    [
+        ("1.23457E+17", True, True, True),  # scientific notation
+        ("322236009.0", True, True, True),  # pandas' trailing .0
+        ("1371.00", False, False, False),  # a real 7-character Read v2 code
+        ("39720311000001101", True, True, False),  # a valid 17-digit dm+d id
+        ("39720311000001100", True, True, True),  # the same, last digits lost to Excel's 15-digit limit
+        ("39720311000001100", True, False, False),  # no check digit to test
+        (None, True, True, False),
+    ],
+)
+def test_spreadsheet_mangled_macro(code, trailing_zero_is_damage, has_check_digit, mangled):
+    import duckdb
+
+    con = duckdb.connect()
+    sql_files.run_script(con, "validate_macros")
+    got = con.execute(
+        "SELECT spreadsheet_mangled(?::VARCHAR, ?, ?)", [code, trailing_zero_is_damage, has_check_digit]
+    ).fetchall()[0][0]
+    assert got is mangled

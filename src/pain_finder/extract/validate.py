@@ -288,6 +288,7 @@ class _Validation:
         return False
 
     def _check_rows(self, spec: TableSpec, as_of: dt.date, patients_ok: bool) -> None:
+        sql_files.run_script(self.con, "validate_macros")  # cheap: CREATE OR REPLACE of two macros
         path = self.files[spec.name]
         step = sql_files.load(f"validate_{spec.name}")
         params = _params(step.params, as_of, spec)
