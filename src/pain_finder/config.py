@@ -238,7 +238,7 @@ def load_config(path: Path | None) -> SearchConfig:
         return SearchConfig()
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"config file {path} does not exist")
+        raise ConfigError(f"config file {path} does not exist or is not a file")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:

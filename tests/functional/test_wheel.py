@@ -45,7 +45,9 @@ def test_wheel_contains_sql_and_code_lists(wheel):
     sidecars = [n for n in names if n.startswith("pain_finder/code_lists/") and n.endswith(".toml")]
     repo_sql = list((REPO_ROOT / "sql").rglob("*.sql"))
     assert len(sql_files) == len(repo_sql) > 0
-    assert lists and len(sidecars) >= len([n for n in lists if not n.endswith(".left_out.csv")])
+    repo_lists = list((REPO_ROOT / "code_lists").glob("*/*.csv"))
+    assert len(lists) == len(repo_lists) > 0  # every list and left-out file ships, not just some
+    assert len(sidecars) == len([n for n in lists if not n.endswith(".left_out.csv")])
 
 
 def test_installed_wheel_finds_its_data_from_any_directory(wheel, tmp_path):

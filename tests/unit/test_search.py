@@ -438,7 +438,8 @@ def test_a_missing_declined_file_is_an_input_error(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_the_packaged_code_lists_find_candidates_in_a_synthetic_practice(tmp_path: Path) -> None:
-    synth = pytest.importorskip("pain_finder.synth")
+    import pain_finder.synth as synth
+
     [extract] = synth.generate(synth.SynthOptions(out=tmp_path / "synth", patients=400, seed=3))
     result = run_search(extract, tmp_path / "out", SearchConfig())
     attrition = [s.count for s in result.exact_counts.attrition]

@@ -90,9 +90,6 @@ class NetworkState(BaseModel):
     policy: dict
 
 
-PracticeOutcomeStatus = Literal["ok", "failed", "skipped"]
-
-
 class PracticeStatus(BaseModel):
     """One practice's line in batch_status.json."""
 

@@ -230,9 +230,6 @@ def register_empty(con: duckdb.DuckDBPyConnection, spec: TableSpec) -> None:
     )
 
 
-_register_empty = register_empty  # the name used before it became public
-
-
 def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
