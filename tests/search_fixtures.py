@@ -252,12 +252,13 @@ def sql_cohort(folder: Path, config, as_of: dt.date = AS_OF):
     import duckdb  # noqa: PLC0415
 
     from pain_finder.extract import reader  # noqa: PLC0415
+    from pain_finder.extract.validate import validate_extract  # noqa: PLC0415
     from pain_finder.search import build_cohort  # noqa: PLC0415
 
     con = duckdb.connect()
-    files = reader.locate(folder)
-    reader.register_raw(con, files)
-    build_cohort(con, files, config, as_of)
+    report = validate_extract(folder, as_of=as_of, con=con)  # leaves the raw_<table> views, as in a search
+    assert not report.fatal, [p.describe() for p in report.fatal]
+    build_cohort(con, reader.locate(folder), config, as_of)
     return con
 
 

@@ -5,7 +5,7 @@
 -- params: $as_of
 -- inputs: stg_clinical_events, int_clinical_codes
 SELECT
-    e.event_id,
+    e.rowid AS event_id,  -- staging keeps file order: see stg_clinical_events
     e.patient_id,
     e.event_date,
     m.concept,

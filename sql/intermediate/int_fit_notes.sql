@@ -17,7 +17,7 @@ WITH notes AS (
         CAST(NULL AS VARCHAR) AS code_system,
         CAST(NULL AS VARCHAR) AS code,
         CAST(NULL AS VARCHAR) AS term,
-        fit_note_id AS record_id,
+        rowid AS record_id,  -- staging keeps file order: see stg_fit_notes
         0 AS source_rank
     FROM stg_fit_notes
     WHERE issue_date <= $as_of

@@ -10,7 +10,7 @@
 -- The issues file is read once: the issues whose code or bnf_code matched are kept (a semi join on each), and
 -- both matches are made on that much smaller set.
 WITH issues AS MATERIALIZED (
-    SELECT *
+    SELECT rowid AS issue_id, *  -- staging keeps file order: see stg_medication_issues
     FROM stg_medication_issues
     WHERE issue_date <= $as_of
         AND (code_system || ':' || code IN (SELECT code_system || ':' || code FROM int_medication_codes)

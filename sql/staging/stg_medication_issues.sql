@@ -1,11 +1,12 @@
 -- name: stg_medication_issues
--- returns: one row per medication issue: issue_id (the file row number), patient_id, issue_date (DATE),
+-- returns: one row per medication issue, in the file's order: patient_id, issue_date (DATE),
 --   code_system, code (Read v2 drug codes cut to 5 characters like clinical Read codes), bnf_code (NULL when
 --   blank), term, quantity (DOUBLE, NULL when blank or not a number)
+-- The record's identifier is the table's rowid (read as issue_id by the intermediate layer): see
+--   stg_clinical_events.
 -- params: none
 -- inputs: raw_medication_issues
 SELECT
-    _row AS issue_id,
     patient_id,
     CAST(try_strptime(issue_date, '%Y-%m-%d') AS DATE) AS issue_date,
     code_system,

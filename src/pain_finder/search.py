@@ -291,8 +291,8 @@ def build_cohort(
     as_of: dt.date,
     timer: _Timer | None = None,
 ) -> tuple[dict[str, codelists.CodeList], str]:
-    """Load the code lists and run every SQL step (the raw_<table> views must exist: validation or
-    reader.register_raw makes them). Returns the code lists used and the practice_id."""
+    """Load the code lists and run every SQL step (the raw_<table> views must exist: validation makes them).
+    Returns the code lists used and the practice_id."""
     timer = timer or _Timer(None)
     with timer.step("code_lists"):
         lists = codelists.load_all(config.code_lists_dir)
@@ -332,8 +332,9 @@ def run_search(
     con.execute("SET enable_progress_bar = false")  # DuckDB would draw its own bar over the console
     try:
         with timer.step("validate"):
-            files = reader.locate(extract)
+            # validation first: it names a missing or duplicated file itself, among every other problem
             report = check_extract_or_raise(extract, as_of, con=con)
+            files = reader.locate(extract)
         as_of_used, as_of_source = report.as_of, report.as_of_source
         lists, practice_id = build_cohort(con, files, config, as_of_used, timer)
         hashes = {name: cl.sha256 for name, cl in sorted(lists.items())}

@@ -216,3 +216,26 @@ def test_config_show_prints_the_defaults_as_loadable_toml(tmp_path, capsys) -> N
 def test_the_documented_example_config_is_the_defaults() -> None:
     example = Path(__file__).resolve().parents[2] / "docs" / "examples" / "search.toml"
     assert load_config(example) == SearchConfig()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda folder: (folder / "patients.csv").unlink(),
+            "patients.csv: required table 'patients' is missing: expected patients.csv or patients.parquet",
+        ),
+        (
+            lambda folder: (folder / "fit_notes.parquet").write_bytes(b"PAR1"),
+            "fit_notes.*: both fit_notes.csv and fit_notes.parquet are present: keep only one",
+        ),
+    ],
+    ids=["missing_file", "duplicate_file"],
+)
+def test_search_reports_missing_and_duplicate_files_as_validation_does(practice, capsys, change, message):
+    change(practice["extract"])
+    assert search(practice, practice["root"] / "out") == EXIT_INPUT
+    err = " ".join(capsys.readouterr().err.split())
+    assert message in err, err
+    assert "Run `pain-finder validate" in err
+    assert not (practice["root"] / "out").exists()

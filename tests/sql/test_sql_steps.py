@@ -106,11 +106,12 @@ def test_stg_clinical_events_cuts_7_character_read_codes_only(con) -> None:
             ("", "2024-01-05", "XE1FL", "ctv3", None, None, None, 6),  # no patient: dropped
         ],
     )
-    assert result(con, "stg_clinical_events") == [
-        (2, "1", D(2024, 1, 2), "readv2", "N142.", "Pain in lumbar spine"),
-        (3, "1", D(2024, 1, 3), "readv2", "N142.", None),
-        (4, "1", D(2024, 1, 4), "snomedct", "7200002", "Alcoholism"),
-        (5, "1", D(2024, 1, 5), "ctv3", "XE1FL", None),
+    # rowid (the intermediate layer's event_id) numbers the kept rows in the file's order
+    assert result(con, "stg_clinical_events", "rowid, *") == [
+        (0, "1", D(2024, 1, 2), "readv2", "N142.", "Pain in lumbar spine"),
+        (1, "1", D(2024, 1, 3), "readv2", "N142.", None),
+        (2, "1", D(2024, 1, 4), "snomedct", "7200002", "Alcoholism"),
+        (3, "1", D(2024, 1, 5), "ctv3", "XE1FL", None),
     ]
 
 
@@ -146,7 +147,6 @@ def test_int_clinical_codes_matches_exactly_and_by_read_prefix(con) -> None:
         con,
         "stg_clinical_events",
         {
-            "event_id": "BIGINT",
             "patient_id": "VARCHAR",
             "event_date": "DATE",
             "code_system": "VARCHAR",
@@ -154,13 +154,13 @@ def test_int_clinical_codes_matches_exactly_and_by_read_prefix(con) -> None:
             "term": "VARCHAR",
         },
         [
-            (1, "1", AS_OF, "readv2", "N142.", None),  # under N14..
-            (2, "1", AS_OF, "readv2", "N14..", None),  # the parent itself
-            (3, "1", AS_OF, "readv2", "N1420", None),  # grandchild
-            (4, "1", AS_OF, "readv2", "N15..", None),  # a sibling: no match
-            (5, "1", AS_OF, "ctv3", "N142.", None),  # same characters, another system: no match
-            (6, "1", AS_OF, "readv2", "N1421", None),  # exact row beats the prefix for pain_condition
-            (7, "1", AS_OF, "readv2", "N142.", None),  # a repeated code is matched once
+            ("1", AS_OF, "readv2", "N142.", None),  # under N14..
+            ("1", AS_OF, "readv2", "N14..", None),  # the parent itself
+            ("1", AS_OF, "readv2", "N1420", None),  # grandchild
+            ("1", AS_OF, "readv2", "N15..", None),  # a sibling: no match
+            ("1", AS_OF, "ctv3", "N142.", None),  # same characters, another system: no match
+            ("1", AS_OF, "readv2", "N1421", None),  # exact row beats the prefix for pain_condition
+            ("1", AS_OF, "readv2", "N142.", None),  # a repeated code is matched once
         ],
     )
     codelist(
@@ -218,7 +218,6 @@ def test_int_clinical_codes_matches_exactly_and_by_read_prefix(con) -> None:
 
 
 MED_STG = {
-    "issue_id": "BIGINT",
     "patient_id": "VARCHAR",
     "issue_date": "DATE",
     "code_system": "VARCHAR",
@@ -288,7 +287,6 @@ def test_int_medication_matches_own_code_bnf_column_and_prefixes_once_per_issue(
         MED_STG,
         [
             (
-                1,
                 "1",
                 D(2024, 5, 1),
                 "dmd",
@@ -298,7 +296,6 @@ def test_int_medication_matches_own_code_bnf_column_and_prefixes_once_per_issue(
                 56.0,
             ),  # both: once, dose
             (
-                2,
                 "1",
                 D(2024, 5, 2),
                 "dmd",
@@ -307,13 +304,14 @@ def test_int_medication_matches_own_code_bnf_column_and_prefixes_once_per_issue(
                 "Oxycodone",
                 28.0,
             ),  # bnf only
-            (3, "1", D(2024, 5, 3), "bnf", "0408010AEAAACAC", None, "Pregabalin 75mg", 56.0),  # BNF prefix
-            (4, "1", D(2024, 5, 4), "readv2", "di31.", None, None, 28.0),  # Read drug prefix
-            (5, "1", D(2024, 5, 5), "dmd", "111111111", "0403010B0AAAAAA", "Amitriptyline", 28.0),  # no match
-            (6, "1", D(2024, 7, 1), "dmd", "39720311000001101", None, None, 56.0),  # after the as-of date
+            ("1", D(2024, 5, 3), "bnf", "0408010AEAAACAC", None, "Pregabalin 75mg", 56.0),  # BNF prefix
+            ("1", D(2024, 5, 4), "readv2", "di31.", None, None, 28.0),  # Read drug prefix
+            ("1", D(2024, 5, 5), "dmd", "111111111", "0403010B0AAAAAA", "Amitriptyline", 28.0),  # no match
+            ("1", D(2024, 7, 1), "dmd", "39720311000001101", None, None, 56.0),  # after the as-of date
         ],
     )
     sql_files.run_step(con, "int_medication_codes")
+    # issue_id is the staged row's rowid: its position in the file (0 for the first issue)
     assert result(
         con,
         "int_medication_matches",
@@ -322,7 +320,7 @@ def test_int_medication_matches_own_code_bnf_column_and_prefixes_once_per_issue(
         as_of=AS_OF,
     ) == [
         (
-            1,
+            0,
             "opioid",
             "dmd",
             "39720311000001101",
@@ -333,9 +331,9 @@ def test_int_medication_matches_own_code_bnf_column_and_prefixes_once_per_issue(
             30.0,
             0.1,
         ),
-        (2, "opioid", "dmd", "999999911000001109", "Oxycodone", "040702", "bnf_code", "040702", None, None),
+        (1, "opioid", "dmd", "999999911000001109", "Oxycodone", "040702", "bnf_code", "040702", None, None),
         (
-            3,
+            2,
             "gabapentinoid",
             "bnf",
             "0408010AEAAACAC",
@@ -346,7 +344,7 @@ def test_int_medication_matches_own_code_bnf_column_and_prefixes_once_per_issue(
             None,
             None,
         ),
-        (4, "opioid", "readv2", "di31.", "Codeine drugs", "di3..", "code", "di3..", None, None),
+        (3, "opioid", "readv2", "di31.", "Codeine drugs", "di3..", "code", "di3..", None, None),
     ]
 
 
@@ -355,7 +353,6 @@ def test_int_fit_notes_counts_a_note_recorded_twice_once(con) -> None:
         con,
         "stg_fit_notes",
         {
-            "fit_note_id": "BIGINT",
             "patient_id": "VARCHAR",
             "issue_date": "DATE",
             "start_date": "DATE",
@@ -363,9 +360,9 @@ def test_int_fit_notes_counts_a_note_recorded_twice_once(con) -> None:
             "fitness": "VARCHAR",
         },
         [
-            (2, "1", D(2024, 6, 1), D(2024, 6, 1), D(2024, 6, 28), "not_fit"),
-            (3, "1", D(2024, 7, 1), D(2024, 7, 1), D(2024, 7, 28), "not_fit"),  # after the as-of date
-            (4, "2", D(2024, 3, 1), D(2024, 3, 10), D(2024, 3, 1), "may_be_fit"),  # end before start: no days
+            ("1", D(2024, 6, 1), D(2024, 6, 1), D(2024, 6, 28), "not_fit"),
+            ("1", D(2024, 7, 1), D(2024, 7, 1), D(2024, 7, 28), "not_fit"),  # after the as-of date
+            ("2", D(2024, 3, 1), D(2024, 3, 10), D(2024, 3, 1), "may_be_fit"),  # end before start: no days
         ],
     )
     given(
@@ -408,8 +405,9 @@ def test_int_fit_notes_counts_a_note_recorded_twice_once(con) -> None:
     )
     assert result(con, "int_fit_notes", as_of=AS_OF) == [
         ("1", D(2024, 5, 1), "clinical_events", None, None, "readv2", "9D11.", "Med3", 11),
-        ("1", D(2024, 6, 1), "fit_notes", "not_fit", 28, None, None, None, 2),
-        ("2", D(2024, 3, 1), "fit_notes", "may_be_fit", None, None, None, None, 4),
+        # a fit_notes row's record_id is its rowid in stg_fit_notes (0 for the first row)
+        ("1", D(2024, 6, 1), "fit_notes", "not_fit", 28, None, None, None, 0),
+        ("2", D(2024, 3, 1), "fit_notes", "may_be_fit", None, None, None, None, 2),
     ]
 
 
@@ -955,7 +953,6 @@ def test_coh_cohort_orders_reasons_and_promotes_flags(con) -> None:
 # --- features ---------------------------------------------------------------------------------------
 
 STG_FIT_NOTES = {
-    "fit_note_id": "BIGINT",
     "patient_id": "VARCHAR",
     "issue_date": "DATE",
     "start_date": "DATE",
@@ -1013,35 +1010,35 @@ def test_coh_features_fit_note_days_are_distinct_days_in_the_window(con) -> None
     # AS_OF 2024-06-30, 12 months: the window is 2023-07-01 .. 2024-06-30 (366 days, 2024 is a leap year)
     notes = [
         # two overlapping notes (Jan 1-31 and Jan 15-Feb 14) and one inside them: Jan 1 - Feb 14, 45 days once
-        (1, "overlap", D(2024, 1, 1), D(2024, 1, 1), D(2024, 1, 31), "not_fit"),
-        (2, "overlap", D(2024, 1, 15), D(2024, 1, 15), D(2024, 2, 14), "not_fit"),
-        (3, "overlap", D(2024, 1, 20), D(2024, 1, 20), D(2024, 1, 25), "not_fit"),
+        ("overlap", D(2024, 1, 1), D(2024, 1, 1), D(2024, 1, 31), "not_fit"),
+        ("overlap", D(2024, 1, 15), D(2024, 1, 15), D(2024, 2, 14), "not_fit"),
+        ("overlap", D(2024, 1, 20), D(2024, 1, 20), D(2024, 1, 25), "not_fit"),
         # a note running past the as-of date counts Jun 21-30 only; a note issued after it counts nothing
-        (4, "past_as_of", D(2024, 6, 21), D(2024, 6, 21), D(2024, 7, 20), "not_fit"),
-        (5, "past_as_of", D(2024, 7, 1), D(2024, 6, 25), D(2024, 7, 28), "not_fit"),
+        ("past_as_of", D(2024, 6, 21), D(2024, 6, 21), D(2024, 7, 20), "not_fit"),
+        ("past_as_of", D(2024, 7, 1), D(2024, 6, 25), D(2024, 7, 28), "not_fit"),
         # a note starting before the window (issued before it) counts Jul 1-14 2023 only
-        (6, "before_window", D(2023, 6, 15), D(2023, 6, 15), D(2023, 7, 14), "not_fit"),
+        ("before_window", D(2023, 6, 15), D(2023, 6, 15), D(2023, 7, 14), "not_fit"),
         # and one issued in the window but back-dated before it: Jul 1-5 2023 (Jun 20-30 are outside)
-        (7, "backdated", D(2023, 7, 2), D(2023, 6, 20), D(2023, 7, 5), "not_fit"),
+        ("backdated", D(2023, 7, 2), D(2023, 6, 20), D(2023, 7, 5), "not_fit"),
         # no end date, no dates at all, end before start: no days
-        (8, "no_end", D(2024, 3, 1), D(2024, 3, 1), None, "not_fit"),
-        (9, "no_end", D(2024, 4, 1), None, None, "not_fit"),
-        (10, "no_end", D(2024, 5, 1), D(2024, 5, 10), D(2024, 5, 1), "may_be_fit"),
+        ("no_end", D(2024, 3, 1), D(2024, 3, 1), None, "not_fit"),
+        ("no_end", D(2024, 4, 1), None, None, "not_fit"),
+        ("no_end", D(2024, 5, 1), D(2024, 5, 10), D(2024, 5, 1), "may_be_fit"),
         # certified for three years in overlapping notes: at most the window's 366 days
-        (11, "whole_year", D(2023, 1, 1), D(2023, 1, 1), D(2024, 12, 31), "not_fit"),
-        (12, "whole_year", D(2024, 1, 1), D(2024, 1, 1), D(2025, 12, 31), "not_fit"),
+        ("whole_year", D(2023, 1, 1), D(2023, 1, 1), D(2024, 12, 31), "not_fit"),
+        ("whole_year", D(2024, 1, 1), D(2024, 1, 1), D(2025, 12, 31), "not_fit"),
         # adjacent notes (Mar 1-10, Mar 11-20) do not overlap: 20 days
-        (13, "adjacent", D(2024, 3, 1), D(2024, 3, 1), D(2024, 3, 10), "not_fit"),
-        (14, "adjacent", D(2024, 3, 11), D(2024, 3, 11), D(2024, 3, 20), "not_fit"),
+        ("adjacent", D(2024, 3, 1), D(2024, 3, 1), D(2024, 3, 10), "not_fit"),
+        ("adjacent", D(2024, 3, 11), D(2024, 3, 11), D(2024, 3, 20), "not_fit"),
     ]
-    pids = sorted({n[1] for n in notes} | {"none"})
+    pids = sorted({n[0] for n in notes} | {"none"})
     _features_inputs(con, pids)
     given(con, "stg_fit_notes", STG_FIT_NOTES, notes)
     given(
         con,
         "int_fit_notes",
         {"patient_id": "VARCHAR", "issue_date": "DATE", "fitness": "VARCHAR"},
-        [(n[1], n[2], n[5]) for n in notes if n[2] <= AS_OF],
+        [(n[0], n[1], n[4]) for n in notes if n[1] <= AS_OF],
     )
     got = result(
         con,

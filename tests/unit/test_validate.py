@@ -603,18 +603,11 @@ def test_reader_contract_still_holds():
     files = reader.locate(VALID)
     assert set(files.tables) == set(TABLES)
     con = duckdb.connect()
-    reader.register_raw(con, files)
+    validate_extract(VALID, con=con)  # leaves the raw_<table> views for the search
     rows = con.execute("SELECT patient_id, date_of_birth, _row FROM raw_patients ORDER BY _row").fetchall()
     assert rows[0] == ("1001", "1975-03-14", 2)
     types = {r[0]: r[1] for r in con.execute("DESCRIBE raw_medication_issues").fetchall()}
     assert types["quantity"] == "VARCHAR" and types["_row"] == "BIGINT"
-    assert reader.file_columns(con, files.tables["fit_notes"]) == [
-        "patient_id",
-        "issue_date",
-        "start_date",
-        "end_date",
-        "fitness",
-    ]
     assert len(reader.file_sha256(files.tables["patients"])) == 64
     assert reader.read_meta(VALID).extract_date == dt.date(2024, 3, 31)
 

@@ -174,24 +174,6 @@ def _relation(con: duckdb.DuckDBPyConnection, path: Path) -> duckdb.DuckDBPyRela
         ) from exc
 
 
-def file_columns(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
-    """The column names as written in the file's header."""
-    return list(_relation(con, path).columns)
-
-
-def register_raw(con: duckdb.DuckDBPyConnection, files: ExtractFiles) -> None:
-    """Create the views raw_<table> for every canonical table (an absent optional table is an empty view).
-
-    Raises InputError naming the file and column when a required column is missing.
-    """
-    for spec in TABLES.values():
-        path = files.file_for(spec.name)
-        if path is None:
-            register_empty(con, spec)
-        else:
-            register_table(con, spec, path)
-
-
 def register_table(con: duckdb.DuckDBPyConnection, spec: TableSpec, path: Path) -> None:
     """Create the view raw_<table> over one file; raise InputError when a required column is missing."""
     rel = _relation(con, path)
