@@ -187,13 +187,24 @@ def load_code_list(csv_path: Path) -> CodeList:
         )
     csv_bytes = csv_path.read_bytes()
     pattern = CODE_FORMATS[meta.code_system]
+    prefixes_allowed = meta.code_system in PREFIX_SYSTEMS
     entries: list[CodeEntry] = []
     seen: set[str] = set()
-    reader = csv.DictReader(csv_bytes.decode("utf-8-sig").splitlines())
-    if reader.fieldnames is None or not {"code", "term"} <= set(reader.fieldnames):
+    rows = csv.reader(csv_bytes.decode("utf-8-sig").splitlines())
+    header = [h.strip() for h in next(rows, [])]
+    if not {"code", "term"} <= set(header):
         raise InputError("header must contain 'code' and 'term'", file=csv_path, row=1)
-    for row_no, row in enumerate(reader, start=2):
-        code = (row.get("code") or "").strip()
+    # Column positions, looked up once: lists have tens of thousands of rows.
+    i_code, i_term = header.index("code"), header.index("term")
+    i_descend = header.index("include_descendants") if "include_descendants" in header else None
+    dose_at = [(c, header.index(c)) for c in DOSE_COLUMNS if c in header]
+    width = len(header)
+    for row_no, row in enumerate(rows, start=2):
+        if not row:
+            continue  # a blank line, as csv.DictReader skipped them
+        if len(row) < width:
+            row = row + [""] * (width - len(row))
+        code = row[i_code].strip()
         if not pattern.match(code):
             raise InputError(
                 f"'{code}' is not a valid {meta.code_system.value} code",
@@ -204,18 +215,16 @@ def load_code_list(csv_path: Path) -> CodeList:
         if code in seen:
             raise InputError(f"code '{code}' appears twice", file=csv_path, row=row_no, column="code")
         seen.add(code)
-        descend = _truthy(row.get("include_descendants"))
-        if descend and meta.code_system not in PREFIX_SYSTEMS:
+        descend = i_descend is not None and _truthy(row[i_descend])
+        if descend and not prefixes_allowed:
             raise InputError(
                 f"include_descendants is only supported for Read v2 and BNF, not {meta.code_system.value}",
                 file=csv_path,
                 row=row_no,
                 column="include_descendants",
             )
-        dose = tuple((c, row[c].strip()) for c in DOSE_COLUMNS if row.get(c) and row[c].strip())
-        entries.append(
-            CodeEntry(code=code, term=(row.get("term") or "").strip(), include_descendants=descend, dose=dose)
-        )
+        dose = tuple((c, v) for c, i in dose_at if (v := row[i].strip()))
+        entries.append(CodeEntry(code, row[i_term].strip(), descend, dose))
     if not entries:
         raise InputError("code list is empty", file=csv_path)
     digest = hashlib.sha256(csv_bytes + b"\0" + meta_bytes).hexdigest()
@@ -246,31 +255,43 @@ def concepts(root: Path | None = None) -> dict[str, list[CodeList]]:
     return grouped
 
 
-def code_table_rows(lists: dict[str, CodeList]) -> list[dict[str, object]]:
-    """One row per code: the shape loaded into DuckDB as the table `codelist` (see sql/staging)."""
-    rows: list[dict[str, object]] = []
+# The DuckDB table `codelist` (sql/intermediate reads it): columns and types. code_table_columns gives values.
+CODE_TABLE_SCHEMA: dict[str, str] = {
+    "concept": "VARCHAR",
+    "domain": "VARCHAR",
+    "code_system": "VARCHAR",
+    "code": "VARCHAR",
+    "match_prefix": "VARCHAR",  # the prefix an include_descendants row matches by; NULL for an exact code
+    "term": "VARCHAR",
+    "ingredient": "VARCHAR",
+    "form": "VARCHAR",
+    "strength_mg": "DOUBLE",
+    "patch_mcg_per_hour": "DOUBLE",
+    "patch_hours": "DOUBLE",
+    "ome_factor": "DOUBLE",
+}
+_TEXT_DOSE = ("ingredient", "form")
+_NUMBER_DOSE = ("strength_mg", "patch_mcg_per_hour", "patch_hours", "ome_factor")
+
+
+def code_table_columns(lists: dict[str, CodeList]) -> dict[str, list[object]]:
+    """One value per code in each column of CODE_TABLE_SCHEMA: the table `codelist` the search loads."""
+    out: dict[str, list[object]] = {column: [] for column in CODE_TABLE_SCHEMA}
     for cl in lists.values():
+        concept, domain, system = cl.meta.concept, cl.meta.domain.value, cl.meta.code_system
         for e in cl.entries:
             dose = dict(e.dose)
-            rows.append(
-                {
-                    "concept": cl.meta.concept,
-                    "domain": cl.meta.domain.value,
-                    "code_system": cl.meta.code_system.value,
-                    "code": e.code,
-                    "match_prefix": prefix_of(e.code, cl.meta.code_system) if e.include_descendants else None,
-                    "term": e.term,
-                    "ingredient": dose.get("ingredient"),
-                    "form": dose.get("form"),
-                    "strength_mg": float(dose["strength_mg"]) if "strength_mg" in dose else None,
-                    "patch_mcg_per_hour": float(dose["patch_mcg_per_hour"])
-                    if "patch_mcg_per_hour" in dose
-                    else None,
-                    "patch_hours": float(dose["patch_hours"]) if "patch_hours" in dose else None,
-                    "ome_factor": float(dose["ome_factor"]) if "ome_factor" in dose else None,
-                }
-            )
-    return rows
+            out["concept"].append(concept)
+            out["domain"].append(domain)
+            out["code_system"].append(system.value)
+            out["code"].append(e.code)
+            out["match_prefix"].append(prefix_of(e.code, system) if e.include_descendants else None)
+            out["term"].append(e.term)
+            for column in _TEXT_DOSE:
+                out[column].append(dose.get(column))
+            for column in _NUMBER_DOSE:
+                out[column].append(float(dose[column]) if column in dose else None)
+    return out
 
 
 def known_names(lists: dict[str, CodeList]) -> list[str]:

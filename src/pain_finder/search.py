@@ -21,7 +21,7 @@ import duckdb
 import polars as pl
 from pydantic import BaseModel, ConfigDict
 
-from pain_finder import __version__, codelists, criteria, ranking, sql_files
+from pain_finder import __version__, codelists, criteria, declined, frames, ranking, sql_files
 from pain_finder.config import SearchConfig, fingerprint
 from pain_finder.counts import (
     AGE_BANDS,
@@ -33,7 +33,6 @@ from pain_finder.counts import (
     AttritionStep,
     ExactCounts,
 )
-from pain_finder.errors import InputError
 from pain_finder.extract import reader
 from pain_finder.extract.validate import check_extract_or_raise
 from pain_finder.summary import CountSummary, build_summary
@@ -58,22 +57,6 @@ COHORT = ("coh_population", "coh_pain", "coh_signal", "coh_reasons", "coh_cohort
 STEPS: tuple[str, ...] = STAGING + INTERMEDIATE + COHORT
 # The two large staging tables are only needed until the code lists have been matched.
 DROPPED_AFTER_MATCHING: tuple[str, ...] = ("stg_clinical_events", "stg_medication_issues")
-
-# The codelist table's columns and types (codelists.code_table_rows gives the rows).
-CODELIST_SCHEMA: dict[str, Any] = {
-    "concept": pl.String,
-    "domain": pl.String,
-    "code_system": pl.String,
-    "code": pl.String,
-    "match_prefix": pl.String,
-    "term": pl.String,
-    "ingredient": pl.String,
-    "form": pl.String,
-    "strength_mg": pl.Float64,
-    "patch_mcg_per_hour": pl.Float64,
-    "patch_hours": pl.Float64,
-    "ome_factor": pl.Float64,
-}
 
 # Exclusion reasons that are criterion 1 (the population) rather than clinical exclusions.
 POPULATION_REASONS: tuple[str, ...] = ("age", "deceased", "not_registered")
@@ -222,38 +205,17 @@ def promoted_flags(config: SearchConfig) -> tuple[str, ...]:
 
 
 def load_codelist_table(con: duckdb.DuckDBPyConnection, lists: dict[str, codelists.CodeList]) -> int:
-    """Create the table `codelist` from the code lists (via an Arrow frame: codes are never put in SQL)."""
-    frame = pl.DataFrame(codelists.code_table_rows(lists), schema=CODELIST_SCHEMA, orient="row")
-    con.register("codelist_frame", frame.to_arrow())
-    try:
-        con.execute("CREATE OR REPLACE TEMP TABLE codelist AS SELECT * FROM codelist_frame")
-    finally:
-        con.unregister("codelist_frame")
-    return frame.height
+    """Create the table `codelist` from the code lists (as data: codes are never put in SQL)."""
+    types = {"VARCHAR": pl.String, "DOUBLE": pl.Float64}
+    schema = {column: types[kind] for column, kind in codelists.CODE_TABLE_SCHEMA.items()}
+    frame = pl.DataFrame(codelists.code_table_columns(lists), schema=schema)
+    return frames.create_table_from_frame(con, "codelist", frame)
 
 
 def load_declined(con: duckdb.DuckDBPyConnection, path: Path | None) -> int:
     """Create the table `declined_patients` (patient_id) from the optional file of patients who declined."""
-    ids: list[str] = []
-    if path is not None:
-        path = Path(path)
-        if not path.is_file():
-            raise InputError("the declined patients file does not exist", file=path)
-        try:
-            frame = pl.read_csv(path, infer_schema=False)
-        except (pl.exceptions.PolarsError, UnicodeDecodeError) as exc:
-            raise InputError(f"cannot be read as CSV ({type(exc).__name__})", file=path) from exc
-        if "patient_id" not in frame.columns:
-            raise InputError("needs a 'patient_id' column", file=path, row=1, column="patient_id")
-        ids = sorted({i.strip() for i in frame["patient_id"].drop_nulls().to_list() if i.strip()})
-    con.register(
-        "declined_frame", pl.DataFrame({"patient_id": ids}, schema={"patient_id": pl.String}).to_arrow()
-    )
-    try:
-        con.execute("CREATE OR REPLACE TEMP TABLE declined_patients AS SELECT * FROM declined_frame")
-    finally:
-        con.unregister("declined_frame")
-    return len(ids)
+    ids = declined.read_declined_ids(path) if path is not None else []
+    return frames.create_table(con, "declined_patients", {"patient_id": "VARCHAR"}, {"patient_id": ids})
 
 
 def resolve_practice_id(con: duckdb.DuckDBPyConnection, files: reader.ExtractFiles) -> str:
@@ -409,18 +371,19 @@ def _evidence(
     as_of: dt.date,
     practice_id: str,
 ) -> pl.DataFrame:
-    con.register("listed_frame", listed.select("patient_id", "rank").to_arrow())
-    try:
-        con.execute("CREATE OR REPLACE TEMP TABLE listed AS SELECT * FROM listed_frame")
-    finally:
-        con.unregister("listed_frame")
+    frames.create_table(
+        con,
+        "listed",
+        {"patient_id": "VARCHAR", "rank": "BIGINT"},
+        {"patient_id": listed["patient_id"].to_list(), "rank": listed["rank"].to_list()},
+    )
     sql_files.run_step(con, "coh_evidence", **step_params("coh_evidence", config, as_of, practice_id))
     return _frame(con, "SELECT * FROM coh_evidence")
 
 
 def _frame(con: duckdb.DuckDBPyConnection, sql: str) -> pl.DataFrame:
     """A query's result as a polars frame."""
-    return con.sql(sql).pl()
+    return frames.fetch_frame(con, sql)
 
 
 def _yes_no(column: str) -> pl.Expr:

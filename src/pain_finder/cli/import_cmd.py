@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from pain_finder.importers import FORMATS, ImportReport, convert
+from pain_finder.importers.formats import FORMAT_DESCRIPTIONS as FORMATS
+
+if TYPE_CHECKING:
+    from pain_finder.importers import ImportReport
 
 
 def register(app: typer.Typer) -> None:
     """Add the command(s) of this module to the app."""
-    formats = "; ".join(f"{name}: {what}" for name, (what, _run) in FORMATS.items())
+    formats = "; ".join(f"{name}: {what}" for name, what in FORMATS.items())
     app.command(
         "import",
         help=(
@@ -81,6 +85,8 @@ def import_(
     ),
 ) -> None:
     """Convert SOURCE into a canonical extract at --out and print the import report."""
+    from pain_finder.importers import convert  # noqa: PLC0415 - the importers only when one runs
+
     report = convert(
         fmt,
         source,

@@ -21,42 +21,24 @@ from pathlib import Path
 from pain_finder.errors import ConfigError, InputError
 from pain_finder.importers import cprd, fhir, opensafely, report, ukb
 from pain_finder.importers.common import REPORT_FILE, FileFormat, ImportContext, ImportReport, building_folder
+from pain_finder.importers.formats import FORMAT_DESCRIPTIONS
 
 __all__ = ["FORMATS", "ImportReport", "convert", "converted"]
 
 Runner = Callable[[ImportContext, Path, "Path | None"], None]
 
-# format name -> (what it reads, the module's run function). Order = the order shown in help and docs.
+# format name -> the module's run function (what each reads: formats.FORMAT_DESCRIPTIONS).
+_RUNNERS: dict[str, Runner] = {
+    "opensafely": opensafely.run,
+    "ukb": ukb.run,
+    "fhir": fhir.run,
+    "report": report.run,
+    "cprd_aurum": cprd.run_aurum,
+    "cprd_gold": cprd.run_gold,
+}
+# format name -> (what it reads, run function), in the order shown in help and docs.
 FORMATS: dict[str, tuple[str, Runner]] = {
-    "opensafely": (
-        "OpenSAFELY / ehrQL tables as CSV (patients, practice_registrations, clinical_events, medications)",
-        opensafely.run,
-    ),
-    "ukb": (
-        "UK Biobank primary care (gp_clinical, gp_scripts, gp_registrations, tab-separated) with a "
-        "participants file (eid, year_of_birth, month_of_birth, sex)",
-        ukb.run,
-    ),
-    "fhir": (
-        "FHIR R4 bulk export as NDJSON (Patient, Condition, Observation, MedicationRequest, "
-        "MedicationStatement) with UK codings",
-        fhir.run,
-    ),
-    "report": (
-        "a practice's own report CSV files (EMIS Web, SystmOne, ...) described by a TOML mapping file "
-        "(--mapping)",
-        report.run,
-    ),
-    "cprd_aurum": (
-        "CPRD Aurum (Patient, Observation, DrugIssue, Practice files) with the EMIS dictionaries "
-        "CPRDAurumMedical.txt and CPRDAurumProduct.txt (in the source folder or --mapping DIR)",
-        cprd.run_aurum,
-    ),
-    "cprd_gold": (
-        "CPRD GOLD (patient, clinical, referral, test, therapy, practice files) with the lookups "
-        "medical.txt and product.txt (in the source folder or --mapping DIR)",
-        cprd.run_gold,
-    ),
+    name: (what, _RUNNERS[name]) for name, what in FORMAT_DESCRIPTIONS.items()
 }
 
 
