@@ -97,6 +97,10 @@ MESSAGE_NO_CANDIDATES = "No patients met the search criteria on {as_of}: there i
 MESSAGE_NO_EVIDENCE = "No evidence records: the invitation list is empty."
 MESSAGE_NO_EXCLUDED = "No patients who met the criteria were excluded."
 
+# Up to this many data cells the workbook is built in memory, with a shared string table (repeated terms and
+# codes stored once): about a fifth faster and a smaller file. Above it, rows are streamed to disk as they are
+# written (XlsxWriter's constant_memory mode), so a very large practice's list needs little memory.
+IN_MEMORY_MAX_CELLS = 300_000
 _WIDTH_SAMPLE_ROWS = 2000  # column widths are judged from the header and the first rows
 _MIN_WIDTH, _MAX_WIDTH = 6, 60
 _HEADER_MAX_WIDTH = 22  # long header names wrap instead of widening the column
@@ -193,10 +197,11 @@ def _write(
     excluded: pl.DataFrame,
     about: WorkbookAbout,
 ) -> None:
+    cells = sum(frame.height * frame.width for frame in (invitations, evidence, excluded))
     wb = xlsxwriter.Workbook(
         str(target),
         {
-            "constant_memory": True,
+            "constant_memory": cells > IN_MEMORY_MAX_CELLS,
             "tmpdir": str(scratch),
             "strings_to_formulas": False,
             "strings_to_numbers": False,
