@@ -239,3 +239,10 @@ def test_search_reports_missing_and_duplicate_files_as_validation_does(practice,
     assert message in err, err
     assert "Run `pain-finder validate" in err
     assert not (practice["root"] / "out").exists()
+
+
+def test_an_as_of_date_before_every_birth_is_refused(practice, capsys) -> None:
+    assert search(practice, practice["root"] / "out", "--as-of", "1024-10-01") == EXIT_INPUT
+    err = " ".join(capsys.readouterr().err.split())
+    assert "--as-of 1024-10-01 is before every patient's date of birth, so nobody can be searched" in err
+    assert not (practice["root"] / "out").exists()

@@ -446,7 +446,13 @@ def test_row_numbers_are_right_in_a_file_read_in_parallel(tmp_path):
 
 def test_as_of_option_overrides_extract_json(tmp_path):
     report = validate_extract(BAD / "date_after_extract", as_of=dt.date(2024, 12, 31))
-    assert report.problems == [] and report.as_of_source == "--as-of"
+    assert report.as_of_source == "--as-of"
+    # the later dates are no longer after the as-of date; only the gap after the extract date is reported
+    assert [p.describe() for p in report.problems] == [
+        "extract.json, column 'extract_date': --as-of 2024-12-31 is after the extract date 2024-03-31: records "
+        "from after the extract date cannot be in it, so the search windows are partly empty"
+    ]
+    assert report.problems[0].severity == Severity.warning
     report = validate_extract(VALID, as_of=dt.date(2023, 1, 1))
     assert {(p.check, p.file, p.count) for p in report.problems} == {
         ("date_after_extract", "clinical_events.csv", 2),
@@ -454,6 +460,37 @@ def test_as_of_option_overrides_extract_json(tmp_path):
         ("date_after_extract", "fit_notes.csv", 2),
         ("date_after_extract", "patients.csv", 1),
     }
+
+
+@pytest.mark.parametrize(
+    ("as_of", "given_by", "fatal"),
+    [
+        (dt.date(1024, 10, 1), "--as-of", True),  # a mistyped year: before every date of birth
+        (dt.date(1980, 1, 1), "--as-of", False),  # before two of the four births: the search can run
+    ],
+)
+def test_an_as_of_date_before_every_birth_is_fatal(as_of, given_by, fatal):
+    report = validate_extract(VALID, as_of=as_of)
+    found = [p for p in report.problems if p.check == "as_of_before_births"]
+    if not fatal:
+        assert found == []
+        return
+    assert [p.describe() for p in found] == [
+        f"patients.csv, column 'date_of_birth': {given_by} {as_of} is before every patient's date of birth, "
+        "so nobody can be searched: check the date"
+    ]
+    with pytest.raises(ExtractInvalidError, match="as_of_before_births|before every patient's date of birth"):
+        check_extract_or_raise(VALID, as_of)
+
+
+def test_an_extract_date_before_every_birth_is_named_as_the_extract_date(tmp_path):
+    folder = _copy_valid(tmp_path)
+    (folder / "extract.json").write_text('{"extract_date": "1900-01-01"}', encoding="utf-8")
+    found = [p.describe() for p in validate_extract(folder).problems if p.check == "as_of_before_births"]
+    assert found == [
+        "patients.csv, column 'date_of_birth': the as-of date (extract.json) 1900-01-01 is before every "
+        "patient's date of birth, so nobody can be searched: check the date"
+    ]
 
 
 def test_without_extract_json_the_as_of_date_is_today(tmp_path):

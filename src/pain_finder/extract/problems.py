@@ -43,6 +43,10 @@ CHECKS: dict[str, Check] = {
         Check("duplicate_file", _F, "a table has both a .csv and a .parquet file"),
         Check("empty_file", _F, "a file of 0 bytes, or a patients file with no rows (other tables: warning)"),
         Check("bad_metadata", _F, "extract.json is not valid"),
+        Check("as_of_before_births", _F, "the as-of date is before every patient's date of birth"),
+        Check(
+            "as_of_after_extract", _W, "--as-of is after extract.json's extract_date: later records are missing"
+        ),
         Check("bad_encoding", _F, "a CSV file is not UTF-8 text (e.g. UTF-16 or Windows-1252)"),
         Check("wrong_delimiter", _F, "a CSV header is separated by ';', tabs or '|' instead of commas"),
         Check("duplicate_column", _F, "a column name appears twice in the header"),

@@ -135,6 +135,8 @@ class _Validation:
         as_of, source = self._as_of(as_of)
         readable = {name: self._check_file(spec) for name, spec in TABLES.items()}
         patients_ok = self._build_patient_keys(readable["patients"])
+        if patients_ok:
+            self._check_as_of_against_births(as_of, source)
         for name, spec in TABLES.items():
             if readable[name] and name not in self.unparseable:
                 self._check_rows(spec, as_of, patients_ok)
@@ -181,6 +183,14 @@ class _Validation:
             self._add("bad_metadata", EXTRACT_META_FILE, message, row=exc.row, column=exc.column)
             meta = None
         if given is not None:
+            if meta is not None and meta.extract_date is not None and given > meta.extract_date:
+                self._add(
+                    "as_of_after_extract",
+                    EXTRACT_META_FILE,
+                    f"--as-of {given} is after the extract date {meta.extract_date}: records from after "
+                    "the extract date cannot be in it, so the search windows are partly empty",
+                    column="extract_date",
+                )
             return given, "--as-of"
         if meta is not None and meta.extract_date is not None:
             return meta.extract_date, "extract.json"
@@ -286,6 +296,19 @@ class _Validation:
                 self._scan_failed(PATIENTS, self.files["patients"], exc)
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {_KEYS_TABLE} (patient_id VARCHAR, birth_date DATE)")
         return False
+
+    def _check_as_of_against_births(self, as_of: dt.date, source: str) -> None:
+        """An as-of date before every date of birth (a mistyped --as-of or extract_date) finds nobody."""
+        first_birth = _fetch_one(self.con, f"SELECT min(birth_date) FROM {_KEYS_TABLE}", {})[0]
+        if first_birth is not None and as_of < first_birth:
+            given = "--as-of" if source == "--as-of" else f"the as-of date ({source})"
+            self._add(
+                "as_of_before_births",
+                self.files["patients"],
+                f"{given} {as_of} is before every patient's date of birth, so nobody can be searched: "
+                "check the date",
+                column="date_of_birth",
+            )
 
     def _check_rows(self, spec: TableSpec, as_of: dt.date, patients_ok: bool) -> None:
         sql_files.run_script(self.con, "validate_macros")  # cheap: CREATE OR REPLACE of two macros
