@@ -493,6 +493,15 @@ def test_an_extract_date_before_every_birth_is_named_as_the_extract_date(tmp_pat
     ]
 
 
+@pytest.mark.parametrize("text", ["[]", '"2024-03-31"', "null"])
+def test_extract_json_that_is_not_an_object_is_named_plainly(tmp_path, text):
+    folder = _copy_valid(tmp_path)
+    (folder / "extract.json").write_text(text, encoding="utf-8")
+    assert [p.describe() for p in validate_extract(folder).problems] == [
+        'extract.json: must be a JSON object, e.g. {"extract_date": "2024-03-31", "practice_id": "A81001"}'
+    ]
+
+
 def test_without_extract_json_the_as_of_date_is_today(tmp_path):
     folder = _copy_valid(tmp_path)
     (folder / "extract.json").unlink()

@@ -82,7 +82,12 @@ def read_meta(folder: Path) -> ExtractMeta:
     if not path.is_file():
         return ExtractMeta()
     try:
-        return ExtractMeta.model_validate(json.loads(path.read_text(encoding="utf-8-sig")))
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+        if not isinstance(data, dict):
+            raise InputError(
+                'must be a JSON object, e.g. {"extract_date": "2024-03-31", "practice_id": "A81001"}', file=path
+            )
+        return ExtractMeta.model_validate(data)
     except UnicodeDecodeError as exc:
         raise InputError("is not UTF-8 text", file=path) from exc
     except json.JSONDecodeError as exc:
