@@ -317,7 +317,8 @@ def run_search(
             evidence = _evidence(con, listed, config, as_of_used, practice_id)
         with timer.step("counts"):
             exact = exact_counts(con, practice_id, ranked, cohort, config)
-            description = " ".join(criteria.describe(config))
+            criteria_lines = criteria.describe(config)
+            description = " ".join(criteria_lines)
             summary = build_summary(
                 exact,
                 as_of=as_of_used,
@@ -352,7 +353,13 @@ def run_search(
         )
         with timer.step("write_outputs"):
             result.outputs = write_outputs(
-                out_dir, frames, result, config=config, lists=lists, files=files, description=description
+                out_dir,
+                frames,
+                result,
+                config=config,
+                lists=lists,
+                files=files,
+                criteria_lines=criteria_lines,
             )
         result.timings = timer.timings
         return result

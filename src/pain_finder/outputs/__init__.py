@@ -15,7 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pain_finder import __version__, criteria
+from pain_finder import __version__
 from pain_finder.atomic import atomic_set, remove_stale_temporaries
 from pain_finder.errors import OutputError
 from pain_finder.extract.reader import file_sha256
@@ -54,9 +54,12 @@ def write_outputs(
     config: SearchConfig,
     lists: dict[str, CodeList],
     files: ExtractFiles,
-    description: str,
+    criteria_lines: list[str],
 ) -> dict[str, Path]:
-    """Write every output into `out_dir` as one set; return output name -> path."""
+    """Write every output into `out_dir` as one set; return output name -> path.
+
+    `criteria_lines` is the search definition in plain English (criteria.describe), for the workbook's read-me
+    sheet and the manifest."""
     from pain_finder.outputs.workbook import WorkbookAbout, write_workbook  # noqa: PLC0415
     from pain_finder.summary import write_summary  # noqa: PLC0415
 
@@ -69,13 +72,12 @@ def write_outputs(
         raise OutputError(f"the output path {out_dir} is not a folder")
     remove_stale_temporaries(out_dir)
     paths = {name: out_dir / file for name, file in OUTPUT_FILES.items()}
-    lines = criteria.describe(config)
     about = WorkbookAbout(
         practice_id=result.practice_id,
         as_of=result.as_of,
         software_version=__version__,
         fingerprint=result.fingerprint,
-        criteria=lines,
+        criteria=criteria_lines,
         n_candidates=result.n_candidates,
         n_excluded=result.n_excluded,
     )
@@ -97,7 +99,7 @@ def write_outputs(
             write_summary(result.summary, tmp["summary"])
             _checkpoint("summary")
             manifest = build_manifest(
-                result, frames, lists=lists, files=files, lines=lines, config=config, hashes=hashes
+                result, lists=lists, files=files, lines=criteria_lines, config=config, hashes=hashes
             )
             tmp["manifest"].write_text(manifest_json(manifest), encoding="utf-8")
             _checkpoint("manifest")
@@ -109,7 +111,6 @@ def write_outputs(
 
 def build_manifest(
     result: SearchResult,
-    frames: SearchFrames,
     *,
     lists: dict[str, CodeList],
     files: ExtractFiles,
@@ -158,7 +159,7 @@ def build_manifest(
         inputs=inputs,
         outputs=dict(OUTPUT_FILES),
         n_candidates=result.n_candidates,
-        n_listed=frames.invitations.height,
+        n_listed=result.n_listed,
         n_excluded=result.n_excluded,
         data_quality_warnings=len(result.warnings),
         warnings=result.warnings,
