@@ -7,7 +7,9 @@
   solves every relation for every suppressed cell, over and over, and still cannot pin any of them to one
   value;
 - the true network total always lies inside the merged range; the merge does not depend on input order;
-- summaries from different definitions are refused.
+- summaries from different definitions are refused;
+- policy mode "none" (trusted use): every cell, and every network total, is the exact count: nothing
+  suppressed or rounded, its range collapsed to the value, whatever threshold and base the policy also names.
 
 The attacker here is written independently of disclosure.py (which runs its own audit) so a bug in one shows.
 """
@@ -30,16 +32,24 @@ from pain_finder.counts import (
     AttritionStep,
     ExactCounts,
 )
-from pain_finder.disclosure import DisclosurePolicy, round_half_up
+from pain_finder.disclosure import Cell, DisclosurePolicy, Sum, protect, protect_value
 from pain_finder.errors import MergeRefusedError
 from pain_finder.merge import merge_exact, merge_summaries
 from pain_finder.summary import build_summary, canonical_json, exact_flat
+from tests.disclosure_oracle import published_as
 
 AS_OF = dt.date(2026, 9, 30)
 INF = 10**9
 PROPS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 pytestmark = pytest.mark.slow  # about a minute in all: hypothesis runs each property on hundreds of cases
 
+# mode "none" ignores threshold and base: drawing them too checks that they really are ignored
+none_policies = st.builds(
+    DisclosurePolicy,
+    mode=st.just("none"),
+    threshold=st.integers(0, 10).filter(lambda t: t != 1),
+    rounding_base=st.integers(1, 10),
+)
 policies = st.one_of(
     st.just(DisclosurePolicy()),
     st.builds(
@@ -47,6 +57,7 @@ policies = st.one_of(
         threshold=st.integers(0, 10).filter(lambda t: t != 1),
         rounding_base=st.integers(1, 10),
     ),
+    none_policies,
 )
 
 
@@ -115,6 +126,43 @@ def test_no_small_number_is_published_and_the_truth_is_in_range(exact, policy):
             assert cell.value == truth[name]
 
 
+@PROPS
+@given(exact=practice_counts(), policy=none_policies)
+def test_mode_none_publishes_every_count_exactly(exact, policy):
+    assert policy.exact
+    summary = summarise(exact, policy)
+    assert summary.policy.mode == "none"
+    cells = summary.counts.flat()
+    truth, _ = exact_flat(exact)
+    assert set(cells) == set(truth)
+    for name, cell in cells.items():
+        # no suppression, no rounding, no secondary suppression; the range collapses to the published value
+        true = truth[name]
+        assert cell == Cell(value=true, lower=true, upper=true), (name, true, cell)
+        assert cell.exact and cell.display() == str(true)
+
+
+@PROPS
+@given(
+    values=st.dictionaries(st.sampled_from("abcdefgh"), st.integers(0, 30), min_size=1),
+    policy=none_policies,
+)
+def test_mode_none_protect_is_the_identity_even_where_standard_would_suppress(values, policy):
+    """Small counts, and a total = sum of parts relation under which standard mode suppresses and adds
+    secondary suppressions: mode "none" still publishes every value as it is."""
+    names = list(values)
+    sums = [Sum(names[0], tuple(names[1:]))] if len(names) > 1 else []
+    if sums:
+        values = {**values, names[0]: sum(values[n] for n in names[1:])}  # make the relation true
+    cells = protect(values, policy, sums)
+    assert list(cells) == names
+    assert cells == {n: Cell(value=v, lower=v, upper=v) for n, v in values.items()}
+    for v in values.values():
+        assert protect_value(v, policy) == Cell(value=v, lower=v, upper=v)
+    if any(1 <= v <= DisclosurePolicy().threshold for v in values.values()):  # the same counts, standard mode
+        assert any(c.suppressed for c in protect(values, DisclosurePolicy(), sums).values())
+
+
 # ---- the subtraction attack
 # ----------------------------------------------------------------------------------------
 
@@ -157,10 +205,10 @@ def what_the_cells_say(cells, policy) -> dict[str, list[int]]:
         elif policy.exact or cell.value == 0 and not cell.rounded:
             low = high = cell.value
         else:  # every whole number above the threshold that is published as this value (see docs/counts.md)
-            first = (policy.threshold // b + 1) * b  # nothing above the threshold is published below this
+            # published_as is tests/disclosure_oracle.py's own statement of the rule, not disclosure.py's
 
-            def shown(v: int) -> int:
-                return max(round_half_up(v, b), first)  # noqa: B023
+            def shown(v: int) -> int | None:
+                return published_as(v, policy.threshold, b)  # noqa: B023
 
             low = policy.threshold + 1
             while shown(low) != cell.value:
@@ -264,6 +312,27 @@ def test_true_network_total_lies_in_the_merged_range(exacts, policy):
         assert cell.lower <= true_total <= cell.upper, (name, true_total, cell)
         if policy.mode == "standard" and cell.value is not None:
             assert not 1 <= cell.value <= policy.threshold, (name, cell)
+
+
+@PROPS
+@given(exacts=network(), policy=none_policies)
+def test_mode_none_network_totals_are_the_exact_sums(exacts, policy):
+    truths = [exact_flat(e)[0] for e in exacts]
+    merged = merge_summaries([summarise(e, policy) for e in exacts])
+    assert merged.policy.mode == "none"
+    batch = merge_exact(
+        exacts,
+        as_of=AS_OF,
+        fingerprint="f" * 16,
+        definition={},
+        description="d",
+        policy=policy,
+        software_version="0.1.0",
+    )
+    for network_cells in (merged.total_cells(), batch.total_cells()):
+        for name, cell in network_cells.items():
+            total = sum(t[name] for t in truths)
+            assert cell == Cell(value=total, lower=total, upper=total), (name, total, cell)
 
 
 @PROPS

@@ -17,6 +17,7 @@ from pain_finder.disclosure import (
     round_half_up,
     rounding_interval,
 )
+from tests.disclosure_oracle import published_as, true_values_published_as
 
 STANDARD = DisclosurePolicy()
 
@@ -39,13 +40,82 @@ def test_round_half_up(value, base, expected):
     assert round_half_up(value, base) == expected
 
 
-@pytest.mark.parametrize(("threshold", "base"), [(7, 5), (7, 10), (10, 4), (0, 10), (3, 1), (7, 3)])
-def test_rounding_interval_is_exactly_the_values_that_round_there(threshold, base):
+# Worked by hand: which true counts does a reader know a published value came from?
+# Rule: 0 -> 0; 1..threshold suppressed; otherwise the nearest multiple of the base (an exact half goes up),
+# but never a multiple at or below the threshold: then the first multiple above the threshold instead.
+@pytest.mark.parametrize(
+    ("threshold", "base", "published", "interval"),
+    [
+        # threshold 7, base 5 (the default). 10 is the first multiple of 5 above 7. 8 and 9 round to 10
+        # (10 is nearer than 5); 10, 11, 12 round to 10 (12 is 2 from 10, 3 from 15). So 8..12, and not 7
+        # (suppressed). 15: 13 and 14 round up (2 and 1 away), 15, 16, 17 round down -> 13..17.
+        # 100: 98, 99 up, 100, 101, 102 down -> 98..102.
+        (7, 5, 10, (8, 12)),
+        (7, 5, 15, (13, 17)),
+        (7, 5, 100, (98, 102)),
+        # threshold 7, base 10: 10 is the first multiple above 7; 8, 9 round to 10; 14 rounds to 10 (4 vs 6);
+        # 15 is an exact half and goes up to 20 -> 8..14. 20: 15 (half, up) .. 24 -> 15..24.
+        (7, 10, 10, (8, 14)),
+        (7, 10, 20, (15, 24)),
+        # threshold 10, base 4: 12 is the first multiple above 10. 11 -> 12 (1 vs 3), 12, 13 -> 12 (1 vs 3),
+        # 14 is half-way between 12 and 16 and goes up -> 11..13. 16: 14 (half, up), 15, 16, 17; 18 is half
+        # between 16 and 20 and goes up -> 14..17.
+        (10, 4, 12, (11, 13)),
+        (10, 4, 16, (14, 17)),
+        # threshold 0 (no suppression), base 10: a count 1..4 would round to 0, but a published 0 must mean 0,
+        # so 1..4 are published as 10 with 5..14 -> 1..14. 20 -> 15..24.
+        (0, 10, 10, (1, 14)),
+        (0, 10, 20, (15, 24)),
+        # threshold 3, base 1 (no rounding): every count above 3 is published as itself.
+        (3, 1, 4, (4, 4)),
+        (3, 1, 57, (57, 57)),
+        # threshold 7, base 3: 9 is the first multiple above 7; 8 -> 9 (1 vs 2), 9, 10 -> 9 (1 vs 2);
+        # 11 -> 12 (1 vs 2) -> 8..10. 12: 11, 12, 13 -> 11..13.
+        (7, 3, 9, (8, 10)),
+        (7, 3, 12, (11, 13)),
+        # threshold 9, base 3: 9 is a multiple at the threshold, so 10 (which rounds to 9) is published as 12;
+        # 10 (-> 9 -> 12), 11 (-> 12), 12, 13 -> 10..13.
+        (9, 3, 12, (10, 13)),
+    ],
+)
+def test_rounding_interval_hand_worked(threshold, base, published, interval):
+    assert rounding_interval(published, DisclosurePolicy(threshold=threshold, rounding_base=base)) == interval
+
+
+@pytest.mark.parametrize(
+    ("threshold", "base"),
+    [(7, 5), (7, 10), (10, 4), (0, 10), (3, 1), (7, 3), (9, 3), (0, 2), (2, 7), (10, 10), (0, 1)],
+)
+def test_rounding_interval_is_every_true_count_published_as_that_value(threshold, base):
+    """Brute force: for every true count, what the rule (written independently in tests/disclosure_oracle.py)
+    publishes; group the counts by published value; each group must be the published cell's range, and both
+    rounding_interval and protect_value must agree with it."""
     policy = DisclosurePolicy(threshold=threshold, rounding_base=base)
-    for published in range(0, 200, base):
-        truths = [v for v in range(threshold + 1, 300) if protect_value(v, policy).value == published]
-        if truths:
-            assert rounding_interval(published, policy) == (min(truths), max(truths)), published
+    by_published: dict[int, list[int]] = {}
+    for true in range(threshold + 1, 400):
+        by_published.setdefault(published_as(true, threshold, base), []).append(true)
+    assert 0 not in by_published and all(p > threshold for p in by_published)  # never looks small or zero
+    for published, truths in by_published.items():
+        if max(truths) >= 400 - base:  # the top group may run past the enumeration
+            continue
+        assert truths == list(range(truths[0], truths[-1] + 1)), (published, truths)
+        assert rounding_interval(published, policy) == (truths[0], truths[-1]), (published, truths)
+        assert tuple(true_values_published_as(published, threshold, base)) == tuple(truths)
+        for true in truths:
+            cell = protect_value(true, policy)
+            assert (cell.value, cell.lower, cell.upper) == (published, truths[0], truths[-1]), (true, cell)
+            assert cell.rounded == (base > 1) and not cell.suppressed, (true, cell)
+    for small in range(1, threshold + 1):
+        assert protect_value(small, policy) == Cell(value=None, suppressed=True, lower=1, upper=threshold)
+    assert protect_value(0, policy) == Cell(value=0, lower=0, upper=0)
+
+
+def test_oracle_matches_hand_worked_values():
+    """The brute-force oracle itself, on the examples in the disclosure.py docstring."""
+    default = [published_as(v, 7, 5) for v in (0, 1, 7, 8, 12, 13, 17, 18)]
+    assert default == [0, None, None, 10, 10, 15, 15, 20]
+    assert [published_as(v, 7, 10) for v in (14, 15, 25)] == [10, 20, 30]
+    assert published_as(10, 9, 3) == 12 and published_as(3, 0, 10) == 10
 
 
 def test_protect_value_default_policy():

@@ -164,7 +164,6 @@ def run_practice(task: PracticeTask) -> PracticeStatus:
     """Run one practice; never raises (a failure is returned as status 'failed')."""
     started = time.perf_counter()
     status = PracticeStatus(practice_key=task.practice_key, extract=str(task.extract), status="running")
-    emit("started", task.practice_key)
     staged: Path | None = None
     try:
         t = time.perf_counter()
@@ -184,6 +183,8 @@ def run_practice(task: PracticeTask) -> PracticeStatus:
             status.timings["total"] = round(time.perf_counter() - started, 3)
             return status
 
+        # "started" only for a practice that is searched: one skipped as up to date is reported as skipped
+        emit("started", task.practice_key)
         staged = staging_folder(task.output_root, task.practice_key)
         t = time.perf_counter()
         result = _search(task, staged, key)
