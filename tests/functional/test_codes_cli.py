@@ -119,12 +119,6 @@ def test_show_lists_exactly_the_codes_of_the_file(capsys):
         assert f"   codes: {len(FILES[name].rows)}   " in out, out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug in cli/codes_cmd.py: terms are printed as rich markup, so a lowercase [bracketed] part of a "
-    "term is dropped ('Psychalgia: [tension backache] or [other]' shows as 'Psychalgia:  or'); 131 listed "
-    "terms are affected. Fix: escape terms (rich.markup.escape) or pass rich.text.Text; then drop this mark",
-)
 def test_show_and_search_print_terms_verbatim_even_with_square_brackets(capsys):
     term = "Psychalgia: [tension backache] or [other]"  # SNOMED 154932000, as in the CSV
     rows = FILES["chronic_pain_condition/snomedct"].rows

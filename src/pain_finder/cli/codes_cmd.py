@@ -12,6 +12,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from pain_finder.codelists import DOSE_COLUMNS, CodeList, find_lists, load_all, search
 
@@ -88,7 +89,7 @@ def _show_one(console: Console, cl: CodeList, limit: int) -> None:
         dose = dict(e.dose)
         row = [e.code, e.term] + (["yes" if e.include_descendants else ""] if descend else [])
         row += [dose.get(col, "") for col in dose_cols]
-        table.add_row(*row)
+        table.add_row(*(Text(value) for value in row))  # Text: a term's [brackets] are not markup
     console.print(table)
     if len(shown) < len(cl.entries):
         console.print(
@@ -156,7 +157,7 @@ def search_cmd(
     for col in ("list", "code", "term", "matched on"):
         table.add_column(col, overflow="fold", no_wrap=col != "term")
     for h in hits:
-        table.add_row(h.list_name, h.entry.code, h.entry.term, h.matched_on)
+        table.add_row(*(Text(v) for v in (h.list_name, h.entry.code, h.entry.term, h.matched_on)))
     console.print(table)
 
 

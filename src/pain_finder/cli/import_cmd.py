@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from pain_finder.importers.formats import FORMAT_DESCRIPTIONS as FORMATS
 
@@ -115,7 +116,7 @@ def print_report(report: ImportReport, console: Console) -> None:
                 f"{t.rows_read:,}" if first else "",
                 f"{t.rows_written:,}" if first else "",
                 f"{n:,}",
-                reason,
+                Text(reason),
             )
     console.print(table)
     for t in report.tables.values():

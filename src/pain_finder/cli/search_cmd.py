@@ -15,6 +15,7 @@ import typer
 from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from pain_finder.config import SearchConfig, load_config
 from pain_finder.counts import REVIEW_FLAGS
@@ -172,7 +173,7 @@ def _summary_table(result: Any) -> Table:
     table.add_row(f"Candidates (listed: {result.n_listed:,})", f"{result.n_candidates:,}")
     table.add_row("Excluded (any reason)", f"{result.n_excluded:,}")
     for name, path in result.outputs.items():
-        table.add_row(f"File: {name}", str(path))
+        table.add_row(f"File: {name}", Text(str(path)))  # Text: a path's [brackets] are not markup
     return table
 
 
