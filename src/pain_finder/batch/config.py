@@ -131,7 +131,7 @@ class BatchConfig(BaseModel):
     @field_validator("format")
     @classmethod
     def _format(cls, v: str | None) -> str | None:
-        from pain_finder.importers.formats import FORMAT_DESCRIPTIONS as FORMATS  # noqa: PLC0415
+        from pain_finder.import_formats import FORMAT_DESCRIPTIONS as FORMATS  # noqa: PLC0415
 
         if v is not None and v not in FORMATS:
             raise ValueError(f"unknown format {v!r}: expected one of {', '.join(FORMATS)}")

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from pain_finder.importers.formats import FORMAT_DESCRIPTIONS as FORMATS
+from pain_finder.import_formats import FORMAT_DESCRIPTIONS as FORMATS
 
 if TYPE_CHECKING:
     from pain_finder.importers import ImportReport

@@ -45,7 +45,9 @@ CHECKS: dict[str, Check] = {
         Check("bad_metadata", _F, "extract.json is not valid"),
         Check("as_of_before_births", _F, "the as-of date is before every patient's date of birth"),
         Check(
-            "as_of_after_extract", _W, "--as-of is after extract.json's extract_date: later records are missing"
+            "as_of_after_extract",
+            _W,
+            "--as-of is after extract.json's extract_date: later records are missing",
         ),
         Check("bad_encoding", _F, "a CSV file is not UTF-8 text (e.g. UTF-16 or Windows-1252)"),
         Check("wrong_delimiter", _F, "a CSV header is separated by ';', tabs or '|' instead of commas"),

@@ -85,7 +85,8 @@ def read_meta(folder: Path) -> ExtractMeta:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
         if not isinstance(data, dict):
             raise InputError(
-                'must be a JSON object, e.g. {"extract_date": "2024-03-31", "practice_id": "A81001"}', file=path
+                'must be a JSON object, e.g. {"extract_date": "2024-03-31", "practice_id": "A81001"}',
+                file=path,
             )
         return ExtractMeta.model_validate(data)
     except UnicodeDecodeError as exc:

@@ -19,9 +19,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from pain_finder.errors import ConfigError, InputError
+from pain_finder.import_formats import FORMAT_DESCRIPTIONS
 from pain_finder.importers import cprd, fhir, opensafely, report, ukb
 from pain_finder.importers.common import REPORT_FILE, FileFormat, ImportContext, ImportReport, building_folder
-from pain_finder.importers.formats import FORMAT_DESCRIPTIONS
 
 __all__ = ["FORMATS", "ImportReport", "convert", "converted"]
 
