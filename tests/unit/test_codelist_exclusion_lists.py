@@ -108,7 +108,7 @@ MUST_MATCH = [
     ("opioid_dependence", "readv2", "E240."),
     ("opioid_dependence", "readv2", "E2401"),  # E2401 via the E240 prefix
     ("opioid_dependence", "readv2", "Eu112"),
-    ("opioid_dependence", "ctv3", "Eu11z"),
+    ("opioid_dependence", "ctv3", "Eu112"),
     ("opioid_dependence", "snomedct", "75544000"),
     ("opioid_dependence", "snomedct", "200031000000103"),
     ("research_dissent", "readv2", "9Nu4."),
