@@ -170,11 +170,32 @@ def frames() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     return inv, evidence_frame(inv), excluded_frame()
 
 
-@pytest.fixture
-def written(tmp_path: Path, frames) -> Path:
+@pytest.fixture(params=["in_memory", "streamed"])
+def written(request, tmp_path: Path, frames, monkeypatch) -> Path:
+    """The workbook, written in each of XlsxWriter's two modes (every test of it runs on both)."""
+    if request.param == "streamed":
+        monkeypatch.setattr(workbook_module, "IN_MEMORY_MAX_CELLS", 0)
     path = tmp_path / "invitations.xlsx"
     write_workbook(path, *frames, ABOUT)
     return path
+
+
+def _all_values(path: Path) -> dict[str, list[tuple]]:
+    book = openpyxl.load_workbook(path)
+    return {ws.title: [tuple(c.value for c in row) for row in ws.iter_rows()] for ws in book.worksheets}
+
+
+def test_both_modes_write_the_same_cells(tmp_path: Path, frames, monkeypatch) -> None:
+    in_memory = tmp_path / "in_memory.xlsx"
+    write_workbook(in_memory, *frames, ABOUT)
+    with zipfile.ZipFile(in_memory) as z:
+        assert "xl/sharedStrings.xml" in z.namelist()  # the small list was built in memory
+    monkeypatch.setattr(workbook_module, "IN_MEMORY_MAX_CELLS", 0)
+    streamed = tmp_path / "streamed.xlsx"
+    write_workbook(streamed, *frames, ABOUT)
+    with zipfile.ZipFile(streamed) as z:
+        assert "xl/sharedStrings.xml" not in z.namelist()  # streamed rows carry their strings inline
+    assert _all_values(in_memory) == _all_values(streamed)
 
 
 def header(ws) -> list[str]:
