@@ -131,7 +131,9 @@ def run(
             d for d, c in drugs if c in ("opioid", "gabapentinoid") and within_months(d, as_of, 24)
         ]
         chronic_code = any(c == "chronic_pain_condition" and within_months(d, as_of, 24) for d, c in codes)
-        pain = chronic_code or (bool(pain_dates) and (max(pain_dates) - min(pain_dates)).days >= 90)
+        # the span counts only with at least one pain code in the window (prescriptions alone never do)
+        pain_code = any(c == "pain_condition" and within_months(d, as_of, 24) for d, c in codes)
+        pain = chronic_code or (pain_code and (max(pain_dates) - min(pain_dates)).days >= 90)
         # criterion 3: signal in 12 months
         signal = any(
             c in ("opioid", "gabapentinoid") and within_months(d, as_of, 12) for d, c in drugs

@@ -2,10 +2,11 @@
 -- returns: one row per candidate (coh_cohort.is_candidate) with the evidence the ranking scores: patient_id,
 --   nhs_number, sex, age, flags; fit notes in the signal window (fit_notes_12m, may_be_fit_notes_12m,
 --   fit_note_days_12m, last_fit_note_date); opioids and gabapentinoids in the signal window (issue counts,
---   long-term use, last date and product); ome_mg_per_day (current estimated daily dose, NULL when unknown or
---   no opioid); the pain record (chronic_pain_code, first/last pain date and term, pain_span_days,
---   pain_consultations_24m); last_evidence_date (the latest of the dates above, for tie-breaks)
--- params: $as_of, $signal_months, $long_term_min_issues, $long_term_min_span_days
+--   long-term use, last date and product); opioid_current (an opioid product issued in the window still covers
+--   the as-of date) and ome_mg_per_day (the current estimated daily dose, NULL when no product is current or a
+--   current one lacks dose data); the pain record (chronic_pain_code, first/last pain date and term,
+--   pain_span_days, pain_consultations_24m); last_evidence_date (the latest of the dates above, for tie-breaks)
+-- params: $as_of, $signal_months, $long_term_min_issues, $long_term_min_span_days, $long_term_span_min_issues
 -- inputs: coh_cohort, coh_pain, int_fit_notes, stg_fit_notes, int_medication_matches, int_opioid_doses
 -- fit_note_days_12m: the number of distinct calendar days in the signal window (the day after window_start up
 -- to the as-of date, inclusive) covered by the patient's fit notes issued on or before the as-of date
@@ -13,11 +14,17 @@
 -- Overlapping notes count a day once; days outside the window are not counted, so 0 <= days <= window length.
 -- Computed as a union of intervals (gaps and islands), not by expanding days: each note is clipped to the
 -- window, sorted by start; a note starting after every earlier note's end opens a new island.
--- Long-term use of a drug group: at least long_term_min_issues issues in the signal window, or first and last
--- issue in it at least long_term_min_span_days apart.
--- Current daily dose: for each opioid ingredient, the issues on its latest issue date whose days covered reach
--- the patient's last opioid issue date (treatment still going on), summed over products and ingredients;
--- unknown (NULL) when any of them lacks dose data.
+-- Long-term use of a drug group: at least long_term_min_issues issues in the signal window, or at least
+-- long_term_span_min_issues issues in it with the first and last at least long_term_min_span_days apart (two
+-- one-off issues months apart are not long-term use).
+-- Current daily dose: for each opioid product (code system and code), its latest issue in the window (the last
+-- by issue_id on that day, the one int_opioid_doses gives the default days); the product is current when that
+-- issue's coverage, issue_date .. issue_date + days_covered - 1, includes the as-of date. The dose is the sum
+-- over the current products (so two products of one ingredient, e.g. modified- and immediate-release
+-- oxycodone, add up); NULL when a current product lacks dose data (a partial sum would understate the dose)
+-- and NULL, with opioid_current false, when no product is current (issues in the window that have run out).
+-- Adding an issue never makes a current product stop being current: a product's latest issue only moves
+-- later and always covers the default days.
 WITH cands AS (
     SELECT * FROM coh_cohort WHERE is_candidate
 ),
@@ -84,7 +91,10 @@ meds AS (
         concept,
         count(*) AS issues,
         count(*) >= $long_term_min_issues
-            OR date_diff('day', min(issue_date), max(issue_date)) >= $long_term_min_span_days AS long_term,
+            OR (
+                count(*) >= $long_term_span_min_issues
+                AND date_diff('day', min(issue_date), max(issue_date)) >= $long_term_min_span_days
+            ) AS long_term,
         max(issue_date) AS last_date,
         arg_max(term, (issue_date, issue_id)) AS last_product
     FROM int_medication_matches
@@ -93,18 +103,21 @@ meds AS (
         AND patient_id IN (SELECT patient_id FROM cands)
     GROUP BY patient_id, concept
 ),
-latest_per_ingredient AS (
-    SELECT *, max(issue_date) OVER (PARTITION BY patient_id) AS last_opioid_date
+latest_per_product AS (
+    SELECT patient_id, issue_date, days_covered, ome_mg_per_day
     FROM int_opioid_doses
     WHERE patient_id IN (SELECT patient_id FROM cands)
-    QUALIFY rank() OVER (PARTITION BY patient_id, ingredient ORDER BY issue_date DESC) = 1
+    QUALIFY row_number() OVER (
+        PARTITION BY patient_id, code_system, code ORDER BY issue_date DESC, issue_id DESC
+    ) = 1
 ),
 ome AS (
+    -- the products whose latest issue covers the as-of date: issue_date + days_covered - 1 >= as_of
     SELECT
         patient_id,
         CASE WHEN bool_and(ome_mg_per_day IS NOT NULL) THEN sum(ome_mg_per_day) END AS ome_mg_per_day
-    FROM latest_per_ingredient
-    WHERE issue_date + CAST(days_covered AS INTEGER) > last_opioid_date
+    FROM latest_per_product
+    WHERE issue_date + CAST(days_covered AS INTEGER) > CAST($as_of AS DATE)
     GROUP BY patient_id
 )
 SELECT
@@ -119,6 +132,7 @@ SELECT
     f.last_fit_note_date,
     coalesce(o.issues, 0) AS opioids_12m,
     coalesce(o.long_term, false) AS opioid_long_term,
+    ome.patient_id IS NOT NULL AS opioid_current,
     ome.ome_mg_per_day,
     o.last_date AS last_opioid_date,
     o.last_product AS last_opioid_product,

@@ -3,8 +3,9 @@
 --   patient_id, chronic_pain_code (a chronic_pain_condition code in the window), first_pain_date,
 --   first_pain_term, last_pain_date, last_pain_term, pain_span_days (last - first, over pain codes and opioid or
 --   gabapentinoid issues), pain_consultations (distinct days with a pain code), chronic_pain (criterion 2: a
---   chronic-pain-condition code, or a span of at least min_span_days)
--- params: $as_of, $pain_months, $min_span_days
+--   chronic-pain-condition code, or a span of at least min_span_days; with require_pain_code the span counts
+--   only when the window holds at least one pain code, so prescriptions alone never make chronic pain)
+-- params: $as_of, $pain_months, $min_span_days, $require_pain_code
 -- inputs: int_clinical_matches, int_medication_matches
 -- Pain records are chronic_pain_condition and pain_condition codes and opioid and gabapentinoid issues. On a day
 -- with several, the first/last term is the clinical code's (then the lowest code, then the record).
@@ -43,5 +44,9 @@ SELECT
     last_pain_term,
     date_diff('day', first_pain_date, last_pain_date) AS pain_span_days,
     pain_consultations,
-    chronic_pain_code OR date_diff('day', first_pain_date, last_pain_date) >= $min_span_days AS chronic_pain
+    chronic_pain_code
+        OR (
+            date_diff('day', first_pain_date, last_pain_date) >= $min_span_days
+            AND (pain_consultations > 0 OR NOT $require_pain_code)
+        ) AS chronic_pain
 FROM per_patient

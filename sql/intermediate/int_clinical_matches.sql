@@ -1,7 +1,9 @@
 -- name: int_clinical_matches
 -- returns: one row per clinical event on or before the as-of date and concept it matches: event_id,
---   patient_id, event_date, concept, code_system, code, term (the event's own term, else the list's),
---   list_code
+--   patient_id, event_date, concept, code_system, code, term, list_code
+-- term: the event's own term; without one, the list row's term only when the code matched exactly (a prefix
+--   row's term describes the whole heading, e.g. "... and every Read v2 code under 9D1", not this code), else
+--   '(no term in the extract; code under <list_code>)'
 -- params: $as_of
 -- inputs: stg_clinical_events, int_clinical_codes
 SELECT
@@ -11,7 +13,11 @@ SELECT
     m.concept,
     e.code_system,
     e.code,
-    coalesce(e.term, m.list_term) AS term,
+    CASE
+        WHEN e.term IS NOT NULL THEN e.term
+        WHEN m.match_rank = 0 THEN m.list_term
+        ELSE '(no term in the extract; code under ' || m.list_code || ')'
+    END AS term,
     m.list_code
 FROM stg_clinical_events AS e
 JOIN int_clinical_codes AS m ON m.code_system = e.code_system AND m.code = e.code

@@ -1,9 +1,11 @@
 -- name: int_medication_matches
 -- returns: one row per medication issue on or before the as-of date and concept it matches (an issue matched
 --   both by its own code and by its bnf_code counts once): issue_id, patient_id, issue_date, concept,
---   code_system, code, bnf_code, term (the issue's own, else the list's), quantity, list_code, matched_via
---   ('code' or 'bnf_code'), ingredient (the list's, else the list code), form, strength_mg,
---   patch_mcg_per_hour, patch_hours, ome_factor
+--   code_system, code, bnf_code, term (the issue's own; without one, the list row's term only for an exact
+--   match, else '(no term in the extract; code under <list_code>)': a prefix row's term describes the whole
+--   heading, e.g. "Morphine: every product under Read v2 drug heading dj1..", not this product), quantity,
+--   list_code, matched_via ('code' or 'bnf_code'), ingredient (the list's, else the list code), form,
+--   strength_mg, patch_mcg_per_hour, patch_hours, ome_factor
 -- params: $as_of
 -- inputs: stg_medication_issues, int_medication_codes
 -- When both matches exist, the one carrying dose data wins, then the issue's own code, then the closer match.
@@ -35,7 +37,11 @@ SELECT
     code_system,
     code,
     bnf_code,
-    coalesce(term, list_term) AS term,
+    CASE
+        WHEN term IS NOT NULL THEN term
+        WHEN match_rank = 0 THEN list_term
+        ELSE '(no term in the extract; code under ' || list_code || ')'
+    END AS term,
     quantity,
     list_code,
     matched_via,

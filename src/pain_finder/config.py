@@ -53,6 +53,12 @@ class ChronicPainCriteria(_Strict):
         description="without a chronic-pain-condition code, pain codes or opioid/gabapentinoid issues must "
         "have first and last dates in the window at least this many days apart",
     )
+    require_pain_code: bool = Field(
+        True,
+        description="without a chronic-pain-condition code, the span also needs at least one pain_condition "
+        "code in the window, so opioid/gabapentinoid issues alone (e.g. pregabalin for epilepsy or anxiety) "
+        "never make chronic pain; false: issues alone may",
+    )
 
 
 class SignalCriteria(_Strict):
@@ -107,9 +113,9 @@ class MedicationDefinitions(_Strict):
     """How prescribing is summarised for the ranking: long-term use and the oral morphine equivalent
     daily dose.
 
-    Long-term use follows the definitions used in opioid studies (repeated issues, or issues spanning at least
-    90 days: Von Korff et al. 2008, "De facto long-term opioid therapy"; OpenSAFELY opioid measures). The
-    daily dose method is the one described in ranking.py and docs/search.md.
+    Long-term use follows the definitions used in opioid studies (repeated issues, or repeated issues spanning
+    at least 90 days: Von Korff et al. 2008, "De facto long-term opioid therapy"; OpenSAFELY opioid measures).
+    The daily dose method is the one described in ranking.py and docs/search.md.
     """
 
     long_term_min_issues: int = Field(
@@ -119,6 +125,12 @@ class MedicationDefinitions(_Strict):
         90,
         ge=1,
         description="or: days between the first and last issue in the signal window that make use long-term",
+    )
+    long_term_span_min_issues: int = Field(
+        3,
+        ge=2,
+        description="issues in the signal window the span rule (long_term_min_span_days) also needs, so two "
+        "one-off issues months apart are not long-term use; at most long_term_min_issues",
     )
     ome_default_days: int = Field(
         28,
@@ -137,6 +149,11 @@ class MedicationDefinitions(_Strict):
     def _ordered(self) -> MedicationDefinitions:
         if self.ome_min_days > self.ome_max_days:
             raise ValueError("ome_min_days must not be greater than ome_max_days")
+        if self.long_term_span_min_issues > self.long_term_min_issues:
+            raise ValueError(
+                "long_term_span_min_issues must not be greater than long_term_min_issues (the span rule adds "
+                "to the issue-count rule)"
+            )
         return self
 
 

@@ -42,11 +42,15 @@ REVIEW_FLAGS: tuple[str, ...] = (
     "bereavement",
 )
 
+# Candidates by age in whole years on the as-of date: (label, youngest, oldest), both inclusive, so each label
+# names exactly the ages it counts. Fixed (not derived from population.min_age/max_age) so that summaries from
+# different practices keep the same keys; together they cover the default range 18-64, and candidates outside
+# them (only with a wider age range) are in no band, an unpublished remainder of the candidates.
 AGE_BANDS: tuple[tuple[str, int, int], ...] = (
     ("18-29", 18, 29),
     ("30-39", 30, 39),
     ("40-49", 40, 49),
-    ("50-65", 50, 65),
+    ("50-64", 50, 64),
 )
 SEXES: tuple[str, ...] = ("female", "male", "unknown")
 SIGNAL_COMBINATIONS: tuple[str, ...] = (

@@ -39,6 +39,18 @@ def describe(config: SearchConfig) -> list[str]:
         config.flags,
     )
     promoted = ", ".join(f.replace("_", " ") for f in flags.promote_to_exclusion)
+    span_records, span_note = (
+        (
+            "at least one pain code, with the pain codes and opioid or gabapentinoid prescriptions taken "
+            "together spanning",
+            " (prescriptions without a pain code are not enough)",
+        )
+        if pain.require_pain_code
+        else (
+            "pain codes and opioid or gabapentinoid prescriptions taken together spanning",
+            " (prescriptions alone can qualify)",
+        )
+    )
     lines = [
         "All dates are judged on the as-of date; a window of N months covers the day after the as-of "
         "date minus "
@@ -46,9 +58,8 @@ def describe(config: SearchConfig) -> list[str]:
         f"1. Population: alive and registered at the practice on the as-of date, aged {pop.min_age} to "
         f"{pop.max_age} (inclusive) on that date.",
         f"2. Chronic pain: in the last {pain.lookback_months} months, a code that itself means "
-        f"chronic pain, or "
-        f"pain codes and opioid or gabapentinoid prescriptions whose first and last dates are at least "
-        f"{pain.min_span_days} days apart.",
+        f"chronic pain, or {span_records} at least {pain.min_span_days} days from the first to the "
+        f"last{span_note}.",
         f"3. Signal: in the last {sig.lookback_months} months, at least "
         f"{sig.min_opioid_or_gabapentinoid_issues} "
         f"opioid or gabapentinoid prescription(s), or at least {sig.min_fit_notes} fit note(s) (from the fit "

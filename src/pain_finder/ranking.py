@@ -10,17 +10,21 @@ config.py; defaults in brackets):
   - `fit_note_recency`: the last fit note within 3 months (12), else within 6 months (8), else 12 months (4).
 - `score_opioids`
   - `opioid_issues`: 1 per opioid issue in the last 12 months, up to 12;
-  - `opioid_long_term`: long-term use (6): at least 4 issues in 12 months, or first and last issue at least
-    90 days apart;
-  - `ome_band`: estimated current dose in mg oral morphine per day: <50 (0), 50-89 (2), 90-119 (4), >=120 (6);
-    unknown (no dose data) scores 0.
+  - `opioid_long_term`: long-term use (6): at least 4 issues in 12 months, or at least 3 issues with the first
+    and last at least 90 days apart;
+  - `ome_band`: estimated current dose in mg oral morphine per day (the products whose latest issue still
+    covers the as-of date): <50 (0), 50-89 (2), 90-119 (4), >=120 (6); `not current` (opioid issues in 12
+    months, none still covering the as-of date) and `unknown` (a current product has no dose data) score 0.
 - `score_gabapentinoids`: 1 per issue up to 12, and long-term use (5), defined as for opioids.
 - `score_pain`: a chronic-pain-condition code in 24 months (6); 1 point per 91 days (about 3 months) of pain
   history span, at most 8; 1 per pain consultation day in 24 months, up to 8.
 
 More evidence never lowers a score: each part is a non-decreasing function of its evidence (counts, days,
 recency, long-term use, dose band) and every weight is zero or more (config.py checks the band and recency
-points are ordered). `tests/unit/test_ranking.py` checks this with hypothesis.
+points are ordered). `none`, `not current` and `unknown` score 0, the least a band can score, and an extra
+opioid issue never turns a current product into one that has run out (coh_features.sql), so the dose band
+only changes with the dose itself (which falls when a lower dose is prescribed: the documented exception).
+`tests/unit/test_ranking.py` checks this with hypothesis.
 
 Ties are broken deterministically: score (highest first), then the most recent evidence date (latest
 first), then patient_id (ascending, as text).
@@ -43,7 +47,7 @@ OME_BANDS: tuple[tuple[str, float, float], ...] = (
     ("90-119", 90.0, 120.0),
     (">=120", 120.0, float("inf")),
 )
-OME_BAND_VALUES: tuple[str, ...] = ("none", "<50", "50-89", "90-119", ">=120", "unknown")
+OME_BAND_VALUES: tuple[str, ...] = ("none", "not current", "<50", "50-89", "90-119", ">=120", "unknown")
 
 SCORE_COMPONENTS: tuple[str, ...] = ("score_fit_notes", "score_opioids", "score_gabapentinoids", "score_pain")
 
@@ -56,6 +60,7 @@ FEATURE_COLUMNS: tuple[str, ...] = (
     "last_fit_note_date",
     "opioids_12m",
     "opioid_long_term",
+    "opioid_current",
     "ome_mg_per_day",
     "gabapentinoids_12m",
     "gabapentinoid_long_term",
@@ -74,10 +79,14 @@ def months_before(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def ome_band(ome_mg_per_day: float | None, opioid_issues: int) -> str:
-    """The dose band of an estimated daily dose: `none` without opioid issues, `unknown` without dose data."""
+def ome_band(ome_mg_per_day: float | None, opioid_issues: int, current: bool) -> str:
+    """The dose band of the current estimated daily dose: `none` without opioid issues, `not current` when
+    there are issues but none still covers the as-of date (`current` false), `unknown` when a current product
+    has no dose data."""
     if opioid_issues <= 0:
         return "none"
+    if not current:
+        return "not current"
     if ome_mg_per_day is None:
         return "unknown"
     for label, low, high in OME_BANDS:
@@ -90,7 +99,12 @@ def _ome_band_expr() -> pl.Expr:
     """`ome_band` as a polars expression (the same rule as `ome_band`)."""
     ome = pl.col("ome_mg_per_day")
     expr = (
-        pl.when(pl.col("opioids_12m") <= 0).then(pl.lit("none")).when(ome.is_null()).then(pl.lit("unknown"))
+        pl.when(pl.col("opioids_12m") <= 0)
+        .then(pl.lit("none"))
+        .when(~pl.col("opioid_current").fill_null(False))
+        .then(pl.lit("not current"))
+        .when(ome.is_null())
+        .then(pl.lit("unknown"))
     )
     for label, low, high in OME_BANDS:
         expr = expr.when((ome >= low) & (ome < high)).then(pl.lit(label))

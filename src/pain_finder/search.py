@@ -162,6 +162,7 @@ def step_params(name: str, config: SearchConfig, as_of: dt.date, practice_id: st
             "as_of": as_of,
             "pain_months": pain.lookback_months,
             "min_span_days": pain.min_span_days,
+            "require_pain_code": pain.require_pain_code,
         },
         "coh_signal": {
             "as_of": as_of,
@@ -186,6 +187,7 @@ def step_params(name: str, config: SearchConfig, as_of: dt.date, practice_id: st
             "signal_months": sig.lookback_months,
             "long_term_min_issues": med.long_term_min_issues,
             "long_term_min_span_days": med.long_term_min_span_days,
+            "long_term_span_min_issues": med.long_term_span_min_issues,
         },
         "coh_evidence": {
             "as_of": as_of,

@@ -47,7 +47,9 @@ def practice(tmp_path: Path) -> dict:
         ],
         meds=[
             med("a", "2024-05-01", CODEINE),
+            # b: 3 issues over 9 months, long-term use (two issues months apart would not be)
             med("b", "2023-09-01", CODEINE),
+            med("b", "2024-01-15", CODEINE),
             med("b", "2024-06-01", CODEINE),
             med("old", "2024-06-01", CODEINE),
         ],
@@ -199,6 +201,29 @@ def test_an_invalid_config_is_refused_with_exit_code_4(practice, capsys) -> None
     assert "Error: bad.toml: invalid search definition:" in err
     assert "- population: Value error, min_age must not be greater than max_age" in err
     assert "- ranking.fit_note_points: Input should be greater than or equal to 0" in err
+
+
+@pytest.mark.parametrize(
+    ("medication", "message"),
+    [
+        (
+            "long_term_min_issues = 4\nlong_term_span_min_issues = 5\n",
+            "- medication: Value error, long_term_span_min_issues must not be greater than "
+            "long_term_min_issues (the span rule adds to the issue-count rule)",
+        ),
+        (
+            "long_term_span_min_issues = 1\n",
+            "- medication.long_term_span_min_issues: Input should be greater than or equal to 2",
+        ),
+    ],
+    ids=["more_than_min_issues", "one_issue"],
+)
+def test_the_long_term_span_rule_needs_repeated_issues(practice, capsys, medication, message) -> None:
+    bad = practice["root"] / "bad.toml"
+    bad.write_text(practice["config"].read_text(encoding="utf-8") + "[medication]\n" + medication, "utf-8")
+    assert search({**practice, "config": bad}, practice["root"] / "out") == EXIT_CONFIG
+    err = " ".join(capsys.readouterr().err.split())
+    assert message in err, err
 
 
 def test_top_must_be_positive(practice) -> None:

@@ -116,7 +116,9 @@ def test_as_of_option_moves_the_extract_date(capsys):
     assert run(["validate", str(BAD / "date_after_extract"), "--as-of", "2024-12-31"]) == EXIT_OK
     out = " ".join(capsys.readouterr().out.split())
     # the later dates are within the as-of date now; the gap after the extract date is a warning only
-    assert out.startswith("warning as_of_after_extract: extract.json, column 'extract_date': --as-of 2024-12-31")
+    assert out.startswith(
+        "warning as_of_after_extract: extract.json, column 'extract_date': --as-of 2024-12-31"
+    )
     assert "date_after_extract" not in out and "As-of date 2024-12-31 (--as-of)." in out
 
 

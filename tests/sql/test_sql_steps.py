@@ -217,6 +217,88 @@ def test_int_clinical_codes_matches_exactly_and_by_read_prefix(con) -> None:
     ]
 
 
+MED3_HEADING = "MED3 - doctor's statement (and every Read v2 code under 9D1, incl. the eMED3 children)"
+
+
+def test_int_clinical_matches_term_falls_back_to_the_list_only_for_an_exact_match(con) -> None:
+    """A record without a term of its own gets the code list's term only when its code is the list row's own
+    code: a prefix row's term describes the whole heading ("... and every Read v2 code under 9D1"), not the
+    code recorded, so a prefix match says so instead."""
+    codelist(
+        con,
+        [
+            {
+                "concept": "fit_note",
+                "domain": "clinical",
+                "code_system": "readv2",
+                "code": "9D1..",
+                "match_prefix": "9D1",
+                "term": MED3_HEADING,
+            },
+            {
+                "concept": "pain_condition",
+                "domain": "clinical",
+                "code_system": "snomedct",
+                "code": "279039007",
+                "term": "Low back pain",
+            },
+        ],
+    )
+    given(
+        con,
+        "stg_clinical_events",
+        {
+            "patient_id": "VARCHAR",
+            "event_date": "DATE",
+            "code_system": "VARCHAR",
+            "code": "VARCHAR",
+            "term": "VARCHAR",
+        },
+        [
+            ("1", AS_OF, "readv2", "9D11.", "Med3 issued"),  # its own term
+            ("1", AS_OF, "readv2", "9D12.", None),  # under 9D1.., no term: not the heading's annotation
+            ("1", AS_OF, "readv2", "9D1..", None),  # the list row's own code: its term
+            ("1", AS_OF, "snomedct", "279039007", None),  # exact: the list's term
+        ],
+    )
+    sql_files.run_step(con, "int_clinical_codes")
+    assert result(con, "int_clinical_matches", "code, term, list_code", as_of=AS_OF) == [
+        ("279039007", "Low back pain", "279039007"),
+        (
+            "9D1..",
+            MED3_HEADING,
+            "9D1..",
+        ),
+        ("9D11.", "Med3 issued", "9D1.."),
+        ("9D12.", "(no term in the extract; code under 9D1..)", "9D1.."),
+    ]
+
+
+def test_int_medication_matches_term_falls_back_to_the_list_only_for_an_exact_match(con) -> None:
+    _med_lists(con)
+    given(
+        con,
+        "stg_medication_issues",
+        MED_STG,
+        [
+            ("1", D(2024, 5, 1), "dmd", "39720311000001101", None, None, 56.0),  # exact dm+d: the list's term
+            ("1", D(2024, 5, 2), "readv2", "di31.", None, None, 28.0),  # Read drug prefix, no term
+            ("1", D(2024, 5, 3), "readv2", "di31.", None, "Codeine 15mg tablets", 28.0),  # its own term
+            # matched through its bnf_code's prefix, no term: the BNF heading it falls under
+            ("1", D(2024, 5, 4), "dmd", "999999911000001109", "0407020Q0AAAAAA", None, 28.0),
+            ("1", D(2024, 5, 5), "bnf", "0408010AE", None, None, 28.0),  # the BNF row's own code: its term
+        ],
+    )
+    sql_files.run_step(con, "int_medication_codes")
+    assert result(con, "int_medication_matches", "issue_id, term, list_code", as_of=AS_OF) == [
+        (0, "Codeine 30mg tablets", "39720311000001101"),
+        (1, "(no term in the extract; code under di3..)", "di3.."),
+        (2, "Codeine 15mg tablets", "di3.."),
+        (3, "(no term in the extract; code under 040702)", "040702"),
+        (4, "Pregabalin", "0408010AE"),
+    ]
+
+
 MED_STG = {
     "patient_id": "VARCHAR",
     "issue_date": "DATE",
@@ -344,7 +426,19 @@ def test_int_medication_matches_own_code_bnf_column_and_prefixes_once_per_issue(
             None,
             None,
         ),
-        (3, "opioid", "readv2", "di31.", "Codeine drugs", "di3..", "code", "di3..", None, None),
+        # no term of its own and a prefix match: the list row's term describes the heading, not this product
+        (
+            3,
+            "opioid",
+            "readv2",
+            "di31.",
+            "(no term in the extract; code under di3..)",
+            "di3..",
+            "code",
+            "di3..",
+            None,
+            None,
+        ),
     ]
 
 
@@ -824,7 +918,7 @@ def test_coh_pain_span_edges_terms_and_consultations(con) -> None:
             ),
         ],
     )
-    got = result(con, "coh_pain", as_of=AS_OF, pain_months=24, min_span_days=90)
+    got = result(con, "coh_pain", as_of=AS_OF, pain_months=24, min_span_days=90, require_pain_code=True)
     assert got == [
         ("chronic", True, D(2024, 6, 30), "Chronic pain", D(2024, 6, 30), "Chronic pain", 0, 1, True),
         # same-day codes: the lowest code gives the term; the issue 90 days later makes the span
@@ -832,6 +926,140 @@ def test_coh_pain_span_edges_terms_and_consultations(con) -> None:
         ("span89", False, D(2024, 1, 2), "Low back pain", D(2024, 3, 31), "codeine", 89, 1, False),
         ("span90", False, D(2024, 1, 1), "Low back pain", D(2024, 3, 31), "codeine", 90, 1, True),
     ]
+
+
+def test_coh_pain_prescriptions_alone_are_not_chronic_pain(con) -> None:
+    """The span route needs a pain code in the window: eight pregabalin issues over a year (for epilepsy or
+    anxiety, say) with no pain record are not chronic pain; one pain code anywhere in the window is enough for
+    the span to count, measured over the codes and the prescriptions together."""
+    pregabalin = ("pregabalin", "capsule", None, None, None, "gabapentinoid")
+    given(
+        con,
+        "int_clinical_matches",
+        CLIN,
+        _clinical(
+            [
+                ("one_code", D(2024, 2, 1), "pain_condition", "279039007", "Low back pain"),
+                # a pain code outside the 24-month window does not count
+                ("old_code", D(2022, 6, 30), "pain_condition", "279039007", "Low back pain"),
+                # a code of another concept is no pain code
+                ("other_code", D(2024, 2, 1), "fit_note", "751481000000103", "Med3"),
+            ]
+        ),
+    )
+    issues = [
+        (pid, D(2023, 7, 1) + dt.timedelta(days=45 * k))
+        for pid in ("meds_only", "one_code", "old_code", "other_code")
+        for k in range(8)
+    ]
+    given(
+        con,
+        "int_medication_matches",
+        MATCHES,
+        [_issue(i, pid, day, "pregabalin", 56, *pregabalin) for i, (pid, day) in enumerate(issues, start=1)],
+    )
+    columns = "patient_id, chronic_pain_code, pain_span_days, pain_consultations, chronic_pain"
+    params = dict(as_of=AS_OF, pain_months=24, min_span_days=90)
+    assert result(con, "coh_pain", columns, **params, require_pain_code=True) == [
+        ("meds_only", False, 315, 0, False),
+        ("old_code", False, 315, 0, False),
+        ("one_code", False, 315, 1, True),
+        ("other_code", False, 315, 0, False),
+    ]
+    # require_pain_code = false: prescriptions alone may make the span (the earlier definition)
+    assert result(con, "coh_pain", columns, **params, require_pain_code=False) == [
+        ("meds_only", False, 315, 0, True),
+        ("old_code", False, 315, 0, True),
+        ("one_code", False, 315, 1, True),
+        ("other_code", False, 315, 0, True),
+    ]
+
+
+def test_coh_evidence_lists_every_fit_note_that_adds_certified_days(con) -> None:
+    """Evidence lists the fit notes issued in the 12-month window (fit_notes_12m) and also every other
+    fit_notes row whose days count in fit_note_days_12m: one issued before the window that runs into it, and
+    a second note on a day already listed; a note that adds no days in the window is not listed."""
+    # AS_OF 2024-06-30, 12 months: the window is 2023-07-01 .. 2024-06-30
+    notes = [
+        ("a", D(2023, 6, 15), D(2023, 6, 15), D(2023, 7, 14), "not_fit"),  # 0: before, Jul 1-14 in it
+        ("a", D(2023, 5, 1), D(2023, 5, 1), D(2023, 5, 28), "not_fit"),  # 1: before, ends before: no
+        ("a", D(2024, 3, 1), D(2024, 3, 1), D(2024, 3, 28), "not_fit"),  # 2: same day as 3, not the one kept
+        ("a", D(2024, 3, 1), D(2024, 3, 1), D(2024, 4, 30), "may_be_fit"),  # 3: kept by int_fit_notes
+        ("a", D(2023, 6, 1), None, None, "not_fit"),  # 4: before, no dates: no days
+        ("a", D(2024, 7, 1), D(2024, 6, 25), D(2024, 7, 20), "not_fit"),  # 5: issued after the as-of date
+        ("b", D(2023, 6, 30), D(2023, 6, 1), D(2023, 6, 30), "not_fit"),  # 6: ends the day before the window
+        ("b", D(2023, 6, 30), D(2023, 6, 30), D(2023, 7, 1), "not_fit"),  # 7: its last day is in it
+        ("c", D(2023, 6, 1), D(2023, 6, 1), D(2023, 12, 31), "not_fit"),  # 8: c is not listed
+    ]
+    given(con, "stg_fit_notes", STG_FIT_NOTES, notes)
+    fit_columns = {
+        "patient_id": "VARCHAR",
+        "issue_date": "DATE",
+        "source": "VARCHAR",
+        "fitness": "VARCHAR",
+        "days": "INTEGER",
+        "code_system": "VARCHAR",
+        "code": "VARCHAR",
+        "term": "VARCHAR",
+        "record_id": "BIGINT",
+    }
+
+    def kept(i: int) -> tuple:
+        pid, issued, start, end, fitness = notes[i]
+        days = (end - start).days + 1 if start and end else None
+        return (pid, issued, "fit_notes", fitness, days, None, None, None, i)
+
+    given(
+        con,
+        "int_fit_notes",
+        fit_columns,
+        # one per patient per day; a fit-note code whose event_id (2) is also a fit_notes row's rowid
+        [kept(0), kept(1), kept(3), kept(4), kept(6), kept(8)]
+        + [("a", D(2024, 2, 1), "clinical_events", None, None, "readv2", "9D11.", "Med3 issued", 2)],
+    )
+    given(con, "listed", {"patient_id": "VARCHAR", "rank": "BIGINT"}, [("a", 1), ("b", 2)])
+    given(con, "int_clinical_matches", CLIN, [])
+    given(con, "int_medication_matches", MATCHES, [])
+    given(con, "int_opioid_doses", {"issue_id": "BIGINT", "ome_mg_per_day": "DOUBLE"}, [])
+    given(con, "coh_reasons", {"patient_id": "VARCHAR", "reason": "VARCHAR", "kind": "VARCHAR"}, [])
+    sql_files.run_step(
+        con,
+        "coh_evidence",
+        as_of=AS_OF,
+        pain_months=24,
+        signal_months=12,
+        pregnancy_months=9,
+        bereavement_months=6,
+    )
+    got = con.execute("SELECT rank, date, source, code, term, detail FROM coh_evidence").fetchall()
+    assert got == [  # newest first; on one day in file order
+        (
+            1,
+            D(2024, 3, 1),
+            "fit_notes",
+            None,
+            "Fit note",
+            "not fit; 28 days; another fit note on the same day (counted as one note)",
+        ),
+        (1, D(2024, 3, 1), "fit_notes", None, "Fit note", "may be fit; 61 days"),
+        (1, D(2024, 2, 1), "clinical_events", "9D11.", "Med3 issued", None),
+        (
+            1,
+            D(2023, 6, 15),
+            "fit_notes",
+            None,
+            "Fit note",
+            "not fit; 30 days; issued before the 12-month window, 14 of its days within it",
+        ),
+        (
+            2,
+            D(2023, 6, 30),
+            "fit_notes",
+            None,
+            "Fit note",
+            "not fit; 2 days; issued before the 12-month window, 1 of its days within it",
+        ),
+    ], got
 
 
 def test_coh_signal_counts_in_the_12_month_window(con) -> None:
@@ -992,18 +1220,29 @@ def _features_inputs(con, pids: list[str]) -> None:
         [(p, True, D(2024, 1, 1), "Chronic pain", D(2024, 1, 1), "Chronic pain", 0, 1) for p in pids],
     )
     given(con, "int_medication_matches", MATCHES, [])
-    given(
-        con,
-        "int_opioid_doses",
-        {
-            "patient_id": "VARCHAR",
-            "ingredient": "VARCHAR",
-            "issue_date": "DATE",
-            "days_covered": "DOUBLE",
-            "ome_mg_per_day": "DOUBLE",
-        },
-        [],
-    )
+    given(con, "int_opioid_doses", OPIOID_DOSES, [])
+
+
+OPIOID_DOSES = {
+    "issue_id": "BIGINT",
+    "patient_id": "VARCHAR",
+    "issue_date": "DATE",
+    "code_system": "VARCHAR",
+    "code": "VARCHAR",
+    "term": "VARCHAR",
+    "ingredient": "VARCHAR",
+    "quantity": "DOUBLE",
+    "days_covered": "INTEGER",
+    "ome_mg_per_day": "DOUBLE",
+}
+FEATURE_PARAMS = {
+    "as_of": AS_OF,
+    "signal_months": 12,
+    "long_term_min_issues": 4,
+    "long_term_min_span_days": 90,
+    "long_term_span_min_issues": 3,
+}
+DOSE_PARAMS = {"as_of": AS_OF, "signal_months": 12, "default_days": 28, "min_days": 7, "max_days": 84}
 
 
 def test_coh_features_fit_note_days_are_distinct_days_in_the_window(con) -> None:
@@ -1044,10 +1283,7 @@ def test_coh_features_fit_note_days_are_distinct_days_in_the_window(con) -> None
         con,
         "coh_features",
         "patient_id, fit_notes_12m, fit_note_days_12m",
-        as_of=AS_OF,
-        signal_months=12,
-        long_term_min_issues=4,
-        long_term_min_span_days=90,
+        **FEATURE_PARAMS,
     )
     assert got == [
         ("adjacent", 2, 20),
@@ -1058,4 +1294,162 @@ def test_coh_features_fit_note_days_are_distinct_days_in_the_window(con) -> None
         ("overlap", 3, 45),
         ("past_as_of", 1, 10),
         ("whole_year", 1, 366),
+    ], got
+
+
+def _features_from_issues(con, issues: list[tuple], columns: str, **params) -> list[tuple]:
+    """coh_features for one candidate per patient in `issues` (int_medication_matches rows), with
+    int_opioid_doses run on them first, as the search does."""
+    _features_inputs(con, sorted({i[1] for i in issues}))
+    given(con, "stg_fit_notes", STG_FIT_NOTES, [])
+    given(con, "int_fit_notes", {"patient_id": "VARCHAR", "issue_date": "DATE", "fitness": "VARCHAR"}, [])
+    given(con, "int_medication_matches", MATCHES, issues)
+    sql_files.run_step(con, "int_opioid_doses", **DOSE_PARAMS)
+    return result(con, "coh_features", columns, **{**FEATURE_PARAMS, **params})
+
+
+def _morphine(i, pid, day, qty=56):
+    """Morphine 10 mg tablets: 56 over 28 days is 20 mg OME a day."""
+    return _issue(i, pid, day, "morphine10", qty, "morphine", "tablet", 10, None, 1.0)
+
+
+def test_coh_features_current_dose_is_what_covers_the_as_of_date(con) -> None:
+    # AS_OF 2024-06-30; the last issue of a product covers 28 days: issue_date .. issue_date + 27
+    issues = [
+        # covers 2024-06-02 .. 06-29, the day before the as-of date: no current dose
+        _morphine(1, "ends_day_before", D(2024, 6, 2)),
+        # covers 2024-06-03 .. 06-30, the as-of date itself: current
+        _morphine(2, "ends_on_as_of", D(2024, 6, 3)),
+        _morphine(3, "issued_on_as_of", D(2024, 6, 30)),
+        # the GP's example: oxycodone 40 mg x 56 (120 mg OME a day) issued monthly until 2024-01-15, nothing
+        # since: months out of date, so no current dose (it was 120 mg/day, >=120, before the fix)
+        _issue(4, "stale_high_dose", D(2023, 12, 15), "oxy40", 56, "oxycodone", "tablet", 40, None, 1.5),
+        _issue(5, "stale_high_dose", D(2024, 1, 15), "oxy40", 56, "oxycodone", "tablet", 40, None, 1.5),
+        # an earlier issue of the same product that still covers the as-of date (7 days, the minimum, from
+        # 06-27) does not add to the latest (06-29): 20, not 20 + 80
+        _morphine(6, "latest_only", D(2024, 6, 27)),
+        _morphine(7, "latest_only", D(2024, 6, 29)),
+        # a current product without dose data: current, dose unknown
+        _issue(8, "unknown", D(2024, 6, 20), "tramadol50", 100, "tramadol", "capsule", None, None, None),
+        # ... but one that has run out does not make the current dose unknown
+        _issue(9, "stale_unknown", D(2024, 3, 1), "tramadol50", 100, "tramadol", "capsule", None, None, None),
+        _morphine(10, "stale_unknown", D(2024, 6, 20)),
+        # a later issue of another ingredient does not drop one still covering the as-of date: 20 + 60
+        _morphine(11, "two_ingredients", D(2024, 6, 5)),
+        _issue(12, "two_ingredients", D(2024, 6, 28), "fentanyl25", 5, "fentanyl", "patch", None, 25, 100.0),
+        # not an opioid: no dose, not current
+        _issue(
+            13,
+            "gaba_only",
+            D(2024, 6, 20),
+            "pregabalin",
+            56,
+            "pregabalin",
+            "capsule",
+            75,
+            None,
+            None,
+            "gabapentinoid",
+        ),
+    ]
+    got = _features_from_issues(
+        con, issues, "patient_id, opioids_12m, opioid_current, round(ome_mg_per_day, 4), last_opioid_date"
+    )
+    assert got == [
+        ("ends_day_before", 1, False, None, D(2024, 6, 2)),
+        ("ends_on_as_of", 1, True, 20.0, D(2024, 6, 3)),
+        ("gaba_only", 0, False, None, None),
+        ("issued_on_as_of", 1, True, 20.0, D(2024, 6, 30)),
+        ("latest_only", 2, True, 20.0, D(2024, 6, 29)),
+        ("stale_high_dose", 2, False, None, D(2024, 1, 15)),
+        ("stale_unknown", 2, True, 20.0, D(2024, 6, 20)),
+        ("two_ingredients", 2, True, 80.0, D(2024, 6, 28)),
+        ("unknown", 1, True, None, D(2024, 6, 20)),
+    ], got
+
+
+def test_coh_features_current_dose_adds_the_products_of_one_ingredient(con) -> None:
+    issues = [
+        # oxycodone MR 20 mg twice a day (56 over 28 days: 40 mg x 1.5 = 60 mg OME) and oxycodone 5 mg
+        # immediate-release issued 10 days later (56: 10 mg x 1.5 = 15): both current, 75 (not 15)
+        _issue(1, "mr_and_ir", D(2024, 6, 10), "oxy_mr20", 56, "oxycodone", "tablet", 20, None, 1.5),
+        _issue(2, "mr_and_ir", D(2024, 6, 20), "oxy_ir5", 56, "oxycodone", "tablet", 5, None, 1.5),
+        # the modified-release product ran out (its last issue 2024-04-01): only the immediate-release counts
+        _issue(3, "mr_ran_out", D(2024, 4, 1), "oxy_mr20", 56, "oxycodone", "tablet", 20, None, 1.5),
+        _issue(4, "mr_ran_out", D(2024, 6, 20), "oxy_ir5", 56, "oxycodone", "tablet", 5, None, 1.5),
+        # one product issued again: the later issue replaces the earlier (06-01 covers 14 days, to 06-14);
+        # 112 over 28 days is 40 mg/day
+        _morphine(5, "reissued", D(2024, 6, 1)),
+        _morphine(6, "reissued", D(2024, 6, 15), qty=112),
+        # an immediate-release product without dose data beside a known one: unknown (not a partial 60)
+        _issue(7, "one_unknown", D(2024, 6, 10), "oxy_mr20", 56, "oxycodone", "tablet", 20, None, 1.5),
+        _issue(
+            8, "one_unknown", D(2024, 6, 20), "oxy_liquid", 100, "oxycodone", "oral_liquid", None, None, None
+        ),
+    ]
+    got = _features_from_issues(con, issues, "patient_id, opioid_current, round(ome_mg_per_day, 4)")
+    assert got == [
+        ("mr_and_ir", True, 75.0),
+        ("mr_ran_out", True, 15.0),
+        ("one_unknown", True, None),
+        ("reissued", True, 40.0),
+    ], got
+
+
+def test_coh_features_long_term_needs_repeated_issues_for_the_span_rule(con) -> None:
+    issues = [
+        # two one-off issues exactly 90 days apart: not long-term
+        _morphine(1, "two_90_apart", D(2024, 1, 1)),
+        _morphine(2, "two_90_apart", D(2024, 3, 31)),
+        # three issues, first and last 90 days apart: long-term
+        _morphine(3, "three_90_apart", D(2024, 1, 1)),
+        _morphine(4, "three_90_apart", D(2024, 2, 1)),
+        _morphine(5, "three_90_apart", D(2024, 3, 31)),
+        # three issues 89 days apart: not
+        _morphine(6, "three_89_apart", D(2024, 1, 2)),
+        _morphine(7, "three_89_apart", D(2024, 2, 1)),
+        _morphine(8, "three_89_apart", D(2024, 3, 31)),
+        # four issues within a month: long-term by the count
+        *[_morphine(9 + k, "four_in_a_month", D(2024, 6, 1 + 7 * k)) for k in range(4)],
+        # an issue before the 12-month window does not count towards either rule
+        _morphine(13, "one_before_window", D(2023, 6, 30)),
+        _morphine(14, "one_before_window", D(2023, 10, 1)),
+        _morphine(15, "one_before_window", D(2024, 1, 1)),
+        # gabapentinoids the same way
+        *[
+            _issue(
+                16 + k, pid, day, "pregabalin", 56, "pregabalin", "capsule", 75, None, None, "gabapentinoid"
+            )
+            for k, (pid, day) in enumerate(
+                [
+                    ("gaba_two", D(2023, 12, 1)),
+                    ("gaba_two", D(2024, 6, 1)),
+                    ("gaba_three", D(2023, 12, 1)),
+                    ("gaba_three", D(2024, 3, 1)),
+                    ("gaba_three", D(2024, 6, 1)),
+                ]
+            )
+        ],
+    ]
+    columns = "patient_id, opioids_12m, opioid_long_term, gabapentinoids_12m, gabapentinoid_long_term"
+    got = _features_from_issues(con, issues, columns)
+    assert got == [
+        ("four_in_a_month", 4, True, 0, False),
+        ("gaba_three", 0, False, 3, True),
+        ("gaba_two", 0, False, 2, False),
+        ("one_before_window", 2, False, 0, False),
+        ("three_89_apart", 3, False, 0, False),
+        ("three_90_apart", 3, True, 0, False),
+        ("two_90_apart", 2, False, 0, False),
+    ], got
+    # long_term_span_min_issues is a parameter: with 2, two issues 90 days apart are long-term again (and
+    # one_before_window's two issues in the window, 92 days apart)
+    got = _features_from_issues(con, issues, columns, long_term_span_min_issues=2)
+    assert [r[0] for r in got if r[2] or r[4]] == [
+        "four_in_a_month",
+        "gaba_three",
+        "gaba_two",
+        "one_before_window",
+        "three_90_apart",
+        "two_90_apart",
     ], got

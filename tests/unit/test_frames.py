@@ -69,8 +69,8 @@ def test_create_table_from_frame_round_trips_and_leaves_no_file(con, monkeypatch
 def test_fetch_frame_maps_duckdb_types_to_polars(con) -> None:
     got = frames.fetch_frame(
         con,
-        "SELECT 'a' AS s, CAST(1 AS INTEGER) AS i, CAST(2 AS BIGINT) AS b, 1.5 AS d, DATE '2024-02-29' AS day, "
-        "true AS yes, ['x', 'y'] AS l, CAST(NULL AS VARCHAR) AS nothing",
+        "SELECT 'a' AS s, CAST(1 AS INTEGER) AS i, CAST(2 AS BIGINT) AS b, 1.5 AS d, "
+        "DATE '2024-02-29' AS day, true AS yes, ['x', 'y'] AS l, CAST(NULL AS VARCHAR) AS nothing",
     )
     assert got.schema == pl.Schema(
         {

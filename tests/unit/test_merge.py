@@ -63,7 +63,7 @@ def tiny(practice_id: str, candidates: int, female: int) -> ExactCounts:
         attrition=[AttritionStep(key=k, label=k, count=c) for k, c in steps],
         removed_by_reason={},
         flagged_by_flag={},
-        candidates_by_age_band={"50-65": candidates},
+        candidates_by_age_band={"50-64": candidates},
         candidates_by_sex={"female": female, "male": candidates - female},
         candidates_by_signal={"opioid_only": candidates},
     )

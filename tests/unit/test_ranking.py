@@ -21,6 +21,7 @@ SCHEMA = {
     "last_fit_note_date": pl.Date,
     "opioids_12m": pl.Int64,
     "opioid_long_term": pl.Boolean,
+    "opioid_current": pl.Boolean,
     "ome_mg_per_day": pl.Float64,
     "gabapentinoids_12m": pl.Int64,
     "gabapentinoid_long_term": pl.Boolean,
@@ -37,6 +38,7 @@ BLANK = {
     "last_fit_note_date": None,
     "opioids_12m": 0,
     "opioid_long_term": False,
+    "opioid_current": False,
     "ome_mg_per_day": None,
     "gabapentinoids_12m": 0,
     "gabapentinoid_long_term": False,
@@ -72,23 +74,39 @@ def test_months_before_matches_duckdb_calendar_months(day, months, expected) -> 
 
 
 @pytest.mark.parametrize(
-    ("ome", "issues", "band"),
+    ("ome", "issues", "current", "band"),
     [
-        (None, 0, "none"),
-        (None, 2, "unknown"),
-        (0.0, 1, "<50"),
-        (49.99, 1, "<50"),
-        (50.0, 1, "50-89"),
-        (89.9, 1, "50-89"),
-        (90.0, 1, "90-119"),
-        (119.99, 1, "90-119"),
-        (120.0, 1, ">=120"),
-        (400.0, 1, ">=120"),
+        (None, 0, False, "none"),
+        (None, 2, False, "not current"),  # issues in 12 months, none still covering the as-of date
+        (None, 2, True, "unknown"),  # a current product without dose data
+        (0.0, 1, True, "<50"),
+        (49.99, 1, True, "<50"),
+        (50.0, 1, True, "50-89"),
+        (89.9, 1, True, "50-89"),
+        (90.0, 1, True, "90-119"),
+        (119.99, 1, True, "90-119"),
+        (120.0, 1, True, ">=120"),
+        (400.0, 1, True, ">=120"),
     ],
 )
-def test_ome_bands(ome, issues, band) -> None:
-    assert ome_band(ome, issues) == band
-    assert scores([{"opioids_12m": issues, "ome_mg_per_day": ome}])[0]["ome_band"] == band  # the frame rule
+def test_ome_bands(ome, issues, current, band) -> None:
+    assert ome_band(ome, issues, current) == band
+    row = {"opioids_12m": issues, "opioid_current": current, "ome_mg_per_day": ome}
+    assert scores([row])[0]["ome_band"] == band  # the frame rule
+
+
+def test_a_dose_that_is_not_current_scores_no_dose_points() -> None:
+    got = scores(
+        [
+            # last issued months ago: no current dose, whatever it was (coh_features gives NULL then)
+            {"patient_id": "stopped", "opioids_12m": 2, "opioid_current": False},
+            {"patient_id": "current", "opioids_12m": 2, "opioid_current": True, "ome_mg_per_day": 120.0},
+        ]
+    )
+    assert [(r["patient_id"], r["ome_band"], r["score_opioids"]) for r in got] == [
+        ("stopped", "not current", 2.0),
+        ("current", ">=120", 8.0),
+    ], got
 
 
 def test_points_per_component_with_the_default_weights() -> None:
@@ -119,9 +137,15 @@ def test_points_per_component_with_the_default_weights() -> None:
                 "last_fit_note_date": dt.date(2023, 12, 30),
             },
             # opioids: 14 issues cap at 12, long-term 6, 130 mg/day >=120: 6 -> 24
-            {"patient_id": "opioid", "opioids_12m": 14, "opioid_long_term": True, "ome_mg_per_day": 130.0},
+            {
+                "patient_id": "opioid",
+                "opioids_12m": 14,
+                "opioid_long_term": True,
+                "opioid_current": True,
+                "ome_mg_per_day": 130.0,
+            },
             # 3 issues, 12 mg/day: 3
-            {"patient_id": "cocodamol", "opioids_12m": 3, "ome_mg_per_day": 12.0},
+            {"patient_id": "cocodamol", "opioids_12m": 3, "opioid_current": True, "ome_mg_per_day": 12.0},
             # gabapentinoids: 5 issues + long-term 5 = 10
             {"patient_id": "gaba", "gabapentinoids_12m": 5, "gabapentinoid_long_term": True},
             # pain: chronic code 6 + span 400 days (4) + 3 consultation days (3) = 13
@@ -226,6 +250,7 @@ features = st.fixed_dictionaries(
         "last_fit_note_date": dates,
         "opioids_12m": st.integers(0, 20),
         "opioid_long_term": st.booleans(),
+        "opioid_current": st.booleans(),
         "ome_mg_per_day": st.one_of(st.none(), st.floats(0, 500)),
         "gabapentinoids_12m": st.integers(0, 20),
         "gabapentinoid_long_term": st.booleans(),
@@ -270,6 +295,12 @@ def _more(f: dict, which: str, n: int) -> dict:
     elif which == "dose":
         g["ome_mg_per_day"] = (g["ome_mg_per_day"] or 0.0) + n
         g["opioids_12m"] = max(g["opioids_12m"], 1)
+        g["opioid_current"] = True
+    elif which == "current":
+        # an issue still covering the as-of date (an extra issue never makes a current product stop being
+        # current, so current only goes from false to true), the dose unchanged or not yet known
+        g["opioids_12m"] += n
+        g["opioid_current"] = True
     elif which == "gabapentinoid":
         g["gabapentinoids_12m"] += n
     elif which == "chronic":
@@ -293,6 +324,7 @@ def _more(f: dict, which: str, n: int) -> dict:
             "opioid",
             "long_term",
             "dose",
+            "current",
             "gabapentinoid",
             "chronic",
             "span",
@@ -305,7 +337,7 @@ def _more(f: dict, which: str, n: int) -> dict:
 def test_more_evidence_never_lowers_a_score(f: dict, which: str, n: int, w: RankingWeights) -> None:
     if f["may_be_fit_notes_12m"] > f["fit_notes_12m"]:
         f["may_be_fit_notes_12m"] = f["fit_notes_12m"]
-    if which == "dose" and f["ome_mg_per_day"] is None and f["opioids_12m"] > 0:
+    if which == "dose" and f["ome_mg_per_day"] is None and f["opioids_12m"] > 0 and f["opioid_current"]:
         return  # unknown -> known is not 'more' evidence of dose; scored 0 either way below 50 mg
     before, after = scores([f, {**_more(f, which, n), "patient_id": "2"}], w)
     assert after["score"] >= before["score"], (before, after)

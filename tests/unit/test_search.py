@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pain_finder.config import FlagCriteria, SearchConfig
+from pain_finder.config import ChronicPainCriteria, FlagCriteria, SearchConfig
 from pain_finder.errors import ExtractInvalidError, InputError
 from pain_finder.search import run_search
 from tests.search_fixtures import (
@@ -135,7 +135,6 @@ EXPECTED_CANDIDATES = {
     "chronic": [],
     "chronic_24m_edge_in": [],
     "span_90": [],
-    "span_medicines_only": [],
     "read_7_and_bnf_column": [],
     "fit_12m_edge_in": [],
     "fit_code_on_as_of": [],
@@ -235,21 +234,22 @@ def test_excluded_csv_lists_every_reason_in_order(world) -> None:
 def test_exact_counts(world) -> None:
     exact = world["result"].exact_counts
     attrition = [(s.key, s.count) for s in exact.attrition]
-    # 31 patients: 3 dead or gone (28), 2 outside the age range (26), 2 without chronic pain (24), 3 without a
-    # signal (21), then 7 removed by clinical exclusions: 14 candidates
+    # 31 patients: 3 dead or gone (28), 2 outside the age range (26), 3 without chronic pain (23: span_89 and
+    # chronic_24m_edge_out, and span_medicines_only, whose prescriptions span 4 months without a pain code), 3
+    # without a signal (20), then 7 removed by clinical exclusions: 13 candidates
     assert attrition == [
         ("registered", 28),
         ("working_age", 26),
-        ("chronic_pain", 24),
-        ("signal", 21),
-        ("after_research_dissent", 19),
-        ("after_palliative_care", 18),
-        ("after_cancer", 17),
-        ("after_dementia", 16),
-        ("after_opioid_dependence", 14),
-        ("candidates", 14),
+        ("chronic_pain", 23),
+        ("signal", 20),
+        ("after_research_dissent", 18),
+        ("after_palliative_care", 17),
+        ("after_cancer", 16),
+        ("after_dementia", 15),
+        ("after_opioid_dependence", 13),
+        ("candidates", 13),
     ], attrition
-    assert len(SCENARIOS) == 31 and len(EXPECTED_CANDIDATES) == 14
+    assert len(SCENARIOS) == 31 and len(EXPECTED_CANDIDATES) == 13
     assert exact.removed_by_reason == {
         "age": 3,
         "deceased": 2,
@@ -269,13 +269,13 @@ def test_exact_counts(world) -> None:
         "care_home": 1,
         "bereavement": 0,
     }, exact.flagged_by_flag
-    assert exact.candidates_by_age_band == {"18-29": 1, "30-39": 0, "40-49": 13, "50-65": 0}
-    assert exact.candidates_by_sex == {"female": 14, "male": 0, "unknown": 0}
+    assert exact.candidates_by_age_band == {"18-29": 1, "30-39": 0, "40-49": 12, "50-64": 0}
+    assert exact.candidates_by_sex == {"female": 13, "male": 0, "unknown": 0}
     assert exact.candidates_by_signal == {
         "opioid_only": 11,
         "gabapentinoid_only": 0,
         "fit_note_only": 2,
-        "opioid_and_gabapentinoid": 1,
+        "opioid_and_gabapentinoid": 0,
         "opioid_and_fit_note": 0,
         "gabapentinoid_and_fit_note": 0,
         "all_three": 0,
@@ -369,8 +369,8 @@ def features(tmp_path: Path, meds: list[dict], events: list[dict] = (), fits: li
     )
     con = sql_cohort(ex, SearchConfig(code_lists_dir=lists))
     cols = (
-        "patient_id, opioids_12m, opioid_long_term, round(ome_mg_per_day, 2), gabapentinoids_12m, "
-        "gabapentinoid_long_term"
+        "patient_id, opioids_12m, opioid_long_term, opioid_current, round(ome_mg_per_day, 2), "
+        "gabapentinoids_12m, gabapentinoid_long_term"
     )
     return {r[0]: r[1:] for r in rows(con, f"SELECT {cols} FROM coh_features")}
 
@@ -379,9 +379,10 @@ def test_long_term_use_and_current_daily_dose(tmp_path: Path) -> None:
     got = features(
         tmp_path,
         [
-            # 4 issues: long-term; co-codamol-like codeine 28 x 30 mg x 0.1 / 28 days = 3 mg/day
-            *[med("four", f"2024-0{m}-01", CODEINE) for m in (2, 3, 4, 5)],
-            # 3 issues spanning exactly 90 days: long-term
+            # 4 issues: long-term; co-codamol-like codeine 28 x 30 mg x 0.1 / 28 days = 3 mg/day, the last
+            # (2024-06-05) covering 28 days, to 2024-07-02: current on the as-of date 2024-06-30
+            *[med("four", f"2024-0{m}-05", CODEINE) for m in (3, 4, 5, 6)],
+            # 3 issues spanning exactly 90 days: long-term; the last covers 2024-03-31..04-27: not current
             med("span90", "2024-01-01", CODEINE),
             med("span90", "2024-02-01", CODEINE),
             med("span90", "2024-03-31", CODEINE),
@@ -389,25 +390,33 @@ def test_long_term_use_and_current_daily_dose(tmp_path: Path) -> None:
             med("span89", "2024-01-02", CODEINE),
             med("span89", "2024-02-01", CODEINE),
             med("span89", "2024-03-31", CODEINE),
+            # 2 issues exactly 90 days apart: not long-term (the span rule needs 3 issues)
+            med("two90", "2024-03-01", CODEINE),
+            med("two90", "2024-05-30", CODEINE),
             # morphine 56 x 10 mg for 28 days (20 mg/day) and a fentanyl 25 microgram/hour patch (60 mg/day)
             # together: 80 mg/day; an old morphine issue that ran out long before does not add
-            med("both", "2024-06-01", MORPHINE, 56),
-            med("both", "2024-06-01", FENTANYL, 5),
+            med("both", "2024-06-10", MORPHINE, 56),
+            med("both", "2024-06-10", FENTANYL, 5),
             med("stopped", "2023-08-01", MORPHINE, 56),
-            med("stopped", "2024-06-01", FENTANYL, 5),
+            med("stopped", "2024-06-10", FENTANYL, 5),
+            # last issued 2024-06-02, covering 2024-06-02..06-29, the day before the as-of date: no current
+            # dose (ome_band 'not current')
+            med("ran_out", "2024-06-02", MORPHINE, 56),
             # tramadol has no dose data in the list: unknown
-            med("unknown", "2024-06-01", TRAMADOL, 100),
+            med("unknown", "2024-06-10", TRAMADOL, 100),
             *[med("gaba", f"2024-0{m}-01", PREGABALIN) for m in (1, 2, 3, 4)],
         ],
     )
     assert got == {
-        "four": (4, True, 3.0, 0, False),
-        "span90": (3, True, 3.0, 0, False),
-        "span89": (3, False, 3.0, 0, False),
-        "both": (2, False, 80.0, 0, False),
-        "stopped": (2, True, 60.0, 0, False),
-        "unknown": (1, False, None, 0, False),
-        "gaba": (0, False, None, 4, True),
+        "four": (4, True, True, 3.0, 0, False),
+        "span90": (3, True, False, None, 0, False),
+        "span89": (3, False, False, None, 0, False),
+        "two90": (2, False, False, None, 0, False),
+        "both": (2, False, True, 80.0, 0, False),
+        "stopped": (2, False, True, 60.0, 0, False),  # 2 issues 314 days apart: not long-term
+        "ran_out": (1, False, False, None, 0, False),
+        "unknown": (1, False, True, None, 0, False),
+        "gaba": (0, False, False, None, 4, True),
     }, got
 
 
@@ -450,7 +459,8 @@ def test_the_packaged_code_lists_find_candidates_in_a_synthetic_practice(tmp_pat
     assert [int(r["rank"]) for r in listed] == list(range(1, result.n_candidates + 1))
     scores = [float(r["score"]) for r in listed]
     assert scores == sorted(scores, reverse=True)
-    assert {r["ome_band"] for r in listed} <= {"none", "<50", "50-89", "90-119", ">=120", "unknown"}
+    bands = {"none", "not current", "<50", "50-89", "90-119", ">=120", "unknown"}
+    assert {r["ome_band"] for r in listed} <= bands
 
 
 # --- one patient's whole row, evidence, progress and practice id ------------------------------------
@@ -489,7 +499,8 @@ def test_one_candidate_row_exactly(one_patient) -> None:
     )
     [row] = read_csv(one_patient["root"] / "out" / "invitations.csv")
     # fit notes: 1 not-fit (8) + 1 may-be-fit (4), 28 days (4), last within 3 months (12) = 28
-    # opioids: 2 issues (2), 12 -> 10.7 mg/day (<50: 0) = 2; gabapentinoids: 1 issue = 1
+    # opioids: 2 issues (2); the last (2024-05-26) covers 28 days, to 2024-06-22, so no current dose on the
+    # as-of date 2024-06-30 ('not current': 0) = 2; gabapentinoids: 1 issue = 1
     # pain: chronic code (6) + span 2023-01-10..2024-06-10 = 517 days (5) + 2 consultation days (2) = 13
     assert row == {
         "rank": "1",
@@ -508,8 +519,8 @@ def test_one_candidate_row_exactly(one_patient) -> None:
         "last_fit_note_date": "2024-06-01",
         "opioids_12m": "2",
         "opioid_long_term": "no",
-        "ome_mg_per_day": "10.7",
-        "ome_band": "<50",
+        "ome_mg_per_day": "",
+        "ome_band": "not current",
         "last_opioid_date": "2024-05-26",
         "last_opioid_product": "Co-codamol 30mg/500mg tablets",
         "gabapentinoids_12m": "1",
@@ -593,6 +604,124 @@ def test_evidence_rows_for_a_listed_patient(one_patient) -> None:
             None,
         ),
     ], evidence
+
+
+def test_records_without_a_term_and_fit_notes_from_before_the_window_are_shown_for_what_they_are(
+    tmp_path: Path,
+) -> None:
+    """A record with no term of its own shows the code list's term only for an exact match; under a prefix row
+    it says so (never the heading's annotation, 'Codeine (drug codes)' here). A fit note issued before the
+    12-month window that runs into it adds days to fit_note_days_12m, and the Evidence sheet lists it."""
+    from pain_finder.search import _evidence  # noqa: PLC0415
+
+    lists = write_codelists(tmp_path / "cl")
+    extract = write_extract(
+        tmp_path / "ex",
+        patients=[patient("p1")],
+        events=[
+            event("p1", "2023-01-01", ("N1420", "readv2")),  # under N14.. (pain_condition), no term
+            event("p1", "2024-03-01", CHRONIC),  # exact, no term: the list's term
+        ],
+        meds=[med("p1", "2024-05-01", ("di31.", "readv2"))],  # under di3.. (opioid), no term
+        fit_notes=[fit("p1", "2023-06-15", "2023-06-15", "2023-07-14")],  # 14 of its days from 2023-07-01
+    )
+    config = SearchConfig(code_lists_dir=lists)
+    run_search(extract, tmp_path / "out", config)
+    [row] = read_csv(tmp_path / "out" / "invitations.csv")
+    shown = {
+        k: row[k]
+        for k in row
+        if k.startswith(("fit_note", "last_fit")) or k.endswith(("_pain_term", "_product"))
+    }
+    assert shown == {
+        "fit_notes_12m": "0",
+        "fit_note_days_12m": "14",
+        "last_fit_note_date": "",
+        "last_opioid_product": "(no term in the extract; code under di3..)",
+        "last_gabapentinoid_product": "",
+        "first_pain_term": "(no term in the extract; code under N14..)",
+        "last_pain_term": "(no term in the extract; code under di3..)",
+    }, row
+    con = sql_cohort(extract, config)
+    evidence = _evidence(con, pl.DataFrame({"patient_id": ["p1"], "rank": [1]}), config, AS_OF, "P1")
+    assert evidence.select("date", "source", "code", "term", "detail").rows() == [
+        (
+            dt.date(2024, 5, 1),
+            "medication_issues",
+            "di31.",
+            "(no term in the extract; code under di3..)",
+            "quantity 28",
+        ),
+        (dt.date(2024, 3, 1), "clinical_events", CHRONIC[0], "Chronic pain", None),
+        (
+            dt.date(2023, 6, 15),
+            "fit_notes",
+            None,
+            "Fit note",
+            "not fit; 30 days; issued before the 12-month window, 14 of its days within it",
+        ),
+        (
+            dt.date(2023, 1, 1),
+            "clinical_events",
+            "N1420",
+            "(no term in the extract; code under N14..)",
+            None,
+        ),
+    ], evidence
+
+
+def test_prescriptions_alone_make_chronic_pain_only_when_configured(world) -> None:
+    # span_medicines_only: codeine 2023-09-01 and pregabalin 2024-01-01 (122 days apart), no pain code
+    con = sql_cohort(world["extract"], world["config"])
+    assert rows(con, "SELECT chronic_pain FROM coh_pain WHERE patient_id = 'span_medicines_only'") == [
+        (False,)
+    ]
+    candidates, excluded = outcome(con)
+    assert "span_medicines_only" not in {**candidates, **excluded}
+    lenient = world["config"].model_copy(
+        update={"chronic_pain": ChronicPainCriteria(require_pain_code=False)}
+    )
+    candidates, _ = outcome(sql_cohort(world["extract"], lenient))
+    assert candidates["span_medicines_only"] == []
+    assert "span_89" not in candidates  # a span of 89 days is still too short
+
+
+def test_the_criteria_lines_say_a_pain_code_is_needed() -> None:
+    from pain_finder.criteria import describe  # noqa: PLC0415
+
+    assert describe(SearchConfig())[2] == (
+        "2. Chronic pain: in the last 24 months, a code that itself means chronic pain, or at least one pain "
+        "code, with the pain codes and opioid or gabapentinoid prescriptions taken together spanning at "
+        "least 90 days from the first to the last (prescriptions without a pain code are not enough)."
+    )
+    lenient = SearchConfig(chronic_pain=ChronicPainCriteria(require_pain_code=False, min_span_days=120))
+    assert describe(lenient)[2] == (
+        "2. Chronic pain: in the last 24 months, a code that itself means chronic pain, or pain codes and "
+        "opioid or gabapentinoid prescriptions taken together spanning at least 120 days from the first to "
+        "the last (prescriptions alone can qualify)."
+    )
+
+
+def test_age_bands_count_exactly_the_ages_they_name(tmp_path: Path) -> None:
+    # as-of 2024-06-30: born 1959-07-01 is 64, born 1959-06-30 is 65 (a candidate only with max_age 65)
+    lists = write_codelists(tmp_path / "cl")
+    pids = {"age_64": "1959-07-01", "age_65": "1959-06-30", "age_50": "1974-06-30", "age_49": "1974-07-01"}
+    events, meds = [], []
+    for pid in pids:
+        e, m = chronic_with_opioid(pid)
+        events += e
+        meds += m
+    extract = write_extract(
+        tmp_path / "ex",
+        patients=[patient(pid, dob=dob) for pid, dob in pids.items()],
+        events=events,
+        meds=meds,
+    )
+    config = SearchConfig.model_validate({"code_lists_dir": str(lists), "population": {"max_age": 65}})
+    result = run_search(extract, tmp_path / "out", config)
+    assert result.n_candidates == 4
+    # the 65-year-old is in no band (an unpublished remainder), not in "50-64"
+    assert result.exact_counts.candidates_by_age_band == {"18-29": 0, "30-39": 0, "40-49": 1, "50-64": 2}
 
 
 @pytest.mark.parametrize(

@@ -95,6 +95,20 @@ def test_schema_shape():
     assert sorted(data["counts"]["removed_by_reason"]) == sorted(EXCLUSION_REASONS)
 
 
+def test_age_band_labels_name_exactly_the_ages_counted_and_cover_the_default_range():
+    from pain_finder.config import PopulationCriteria  # noqa: PLC0415
+
+    # each label is "youngest-oldest" of the ages the band counts (both included)...
+    assert [label for label, _, _ in AGE_BANDS] == [f"{low}-{high}" for _, low, high in AGE_BANDS]
+    # ...and the bands, in order and without gaps or overlaps, are exactly the default age range 18-64
+    ages = [age for _, low, high in AGE_BANDS for age in range(low, high + 1)]
+    default = PopulationCriteria()
+    assert ages == list(range(default.min_age, default.max_age + 1)), AGE_BANDS
+    # the published labels (summary.json keys and their readable labels) are the same
+    summary = summarise(simulated_counts("A81001", seed=1))
+    assert list(summary.counts.candidates_by_age_band) == ["18-29", "30-39", "40-49", "50-64"]
+
+
 def test_write_then_read_is_identical_and_canonical(tmp_path):
     summary = summarise(simulated_counts("A81001", seed=2))
     path = tmp_path / "summary.json"
@@ -121,7 +135,7 @@ def test_missing_breakdown_keys_are_zero_and_promoted_flags_are_removal_reasons(
         ],
         removed_by_reason={"pregnancy": 2},
         flagged_by_flag={},
-        candidates_by_age_band={"50-65": 18},
+        candidates_by_age_band={"50-64": 18},
         candidates_by_sex={"female": 18},
         candidates_by_signal={"opioid_only": 18},
     )
@@ -129,7 +143,7 @@ def test_missing_breakdown_keys_are_zero_and_promoted_flags_are_removal_reasons(
     assert list(counts.removed_by_reason) == [*EXCLUSION_REASONS, "pregnancy"]
     assert counts.removed_by_reason["pregnancy"].suppressed
     assert counts.candidates_by_sex["male"] == Cell(value=0, lower=0, upper=0)
-    assert counts.candidates_by_age_band["50-65"].value == 20
+    assert counts.candidates_by_age_band["50-64"].value == 20
 
 
 @pytest.mark.parametrize(

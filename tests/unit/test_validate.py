@@ -449,8 +449,8 @@ def test_as_of_option_overrides_extract_json(tmp_path):
     assert report.as_of_source == "--as-of"
     # the later dates are no longer after the as-of date; only the gap after the extract date is reported
     assert [p.describe() for p in report.problems] == [
-        "extract.json, column 'extract_date': --as-of 2024-12-31 is after the extract date 2024-03-31: records "
-        "from after the extract date cannot be in it, so the search windows are partly empty"
+        "extract.json, column 'extract_date': --as-of 2024-12-31 is after the extract date 2024-03-31: "
+        "records from after the extract date cannot be in it, so the search windows are partly empty"
     ]
     assert report.problems[0].severity == Severity.warning
     report = validate_extract(VALID, as_of=dt.date(2023, 1, 1))

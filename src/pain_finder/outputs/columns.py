@@ -30,24 +30,32 @@ INVITATION_COLUMNS: dict[str, str] = {
     "of issues and long-term use).",
     "score_pain": "Points from the pain record (a code that itself means chronic pain, how long the pain "
     "history spans, and the number of pain consultations).",
-    "fit_notes_12m": "Number of fit notes (Med3 / eMED3) recorded in the last 12 months.",
-    "fit_note_days_12m": "Number of days in the last 12 months covered by a fit note, from its start to its "
-    "end date (notes without both dates add none); a day covered by overlapping notes counts once, so at "
-    "most 366.",
-    "last_fit_note_date": "Date of the most recent fit note.",
+    "fit_notes_12m": "Number of fit notes (Med3 / eMED3) issued in the last 12 months, from the fit notes "
+    "table or recorded as a fit-note code; at most one a day, so a note recorded both ways on the same day "
+    "counts once.",
+    "fit_note_days_12m": "Number of days in the last 12 months covered by a fit note in the fit notes table, "
+    "from its start to its end date (notes without both dates, and fit-note codes, add none); a day covered "
+    "by overlapping notes counts once, so at most 366. A note issued before the 12 months that runs into "
+    "them counts its days inside them, so this can be above 0 when fit_notes_12m is 0; such notes are on the "
+    "Evidence sheet.",
+    "last_fit_note_date": "Issue date of the most recent fit note issued in the last 12 months (empty if "
+    "none was, even when an older note still covers days in them).",
     "opioids_12m": "Number of opioid prescriptions issued in the last 12 months (medicines used to treat "
     "opioid dependence are not counted).",
-    "opioid_long_term": "'yes' if opioid use looks long-term: at least 4 issues in 12 months, or issues "
-    "spanning at least 90 days.",
-    "ome_mg_per_day": "Estimated opioid dose in milligrams of oral morphine per day (OME), from the "
-    "quantity, strength and days covered of recent issues; empty when it cannot be estimated.",
-    "ome_band": "The estimated daily dose as a band: none, <50, 50-89, 90-119, >=120 mg (120 mg or more is a "
-    "high dose), or unknown.",
+    "opioid_long_term": "'yes' if opioid use looks long-term: at least 4 issues in 12 months, or at least 3 "
+    "issues spanning at least 90 days.",
+    "ome_mg_per_day": "Estimated current opioid dose in milligrams of oral morphine per day (OME), added up "
+    "over the opioid products whose latest prescription still covers the as-of date (from the quantity, "
+    "strength and days each covers); empty when no prescription still covers the as-of date or the dose "
+    "cannot be estimated.",
+    "ome_band": "The estimated current daily dose as a band: none (no opioid in the last 12 months), not "
+    "current (opioids in the last 12 months, but no prescription still covers the as-of date), <50, 50-89, "
+    "90-119, >=120 mg (120 mg or more is a high dose), or unknown (a current prescription has no dose data).",
     "last_opioid_date": "Date of the most recent opioid prescription.",
     "last_opioid_product": "Name of the opioid product last issued.",
     "gabapentinoids_12m": "Number of gabapentin or pregabalin prescriptions issued in the last 12 months.",
     "gabapentinoid_long_term": "'yes' if gabapentin or pregabalin use looks long-term: at least 4 issues in "
-    "12 months, or issues spanning at least 90 days.",
+    "12 months, or at least 3 issues spanning at least 90 days.",
     "last_gabapentinoid_date": "Date of the most recent gabapentin or pregabalin prescription.",
     "last_gabapentinoid_product": "Name of the gabapentin or pregabalin product last issued.",
     "chronic_pain_code": "'yes' if the record has a code that itself means chronic pain (for example chronic "
@@ -72,9 +80,12 @@ EVIDENCE_COLUMNS: dict[str, str] = {
     "gabapentinoid or fit_note.",
     "code_list": "The code list that matched, as concept/coding system (for example opioid/dmd).",
     "code": "The code in the record.",
-    "term": "The description of the code (or the product name of a prescription).",
+    "term": "The description of the code (or the product name of a prescription), as in the extract; when "
+    "the extract has none, the code list's description of an exactly matching code, or '(no term in the "
+    "extract; code under ...)' naming the code-list heading the code falls under.",
     "detail": "Extra detail where there is any, for example 'quantity 56; 8.0 mg OME/day' for a prescription "
-    "or 'not fit; 28 days' for a fit note.",
+    "or 'not fit; 28 days' for a fit note. A fit note issued before the last 12 months is listed when its "
+    "days run into them, with how many of its days are in them.",
 }
 
 # excluded.csv and the workbook's "Excluded" sheet, in order.
