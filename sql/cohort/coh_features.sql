@@ -6,7 +6,8 @@
 --   the as-of date) and ome_mg_per_day (the current estimated daily dose, NULL when no product is current or a
 --   current one lacks dose data); the pain record (chronic_pain_code, first/last pain date and term,
 --   pain_span_days, pain_consultations_24m); last_evidence_date (the latest of the dates above, for tie-breaks)
--- params: $as_of, $signal_months, $long_term_min_issues, $long_term_min_span_days, $long_term_span_min_issues
+-- params: $as_of, $signal_months, $long_term_min_issues, $long_term_min_span_days, $long_term_span_min_issues,
+--   $current_grace_days
 -- inputs: coh_cohort, coh_pain, int_fit_notes, stg_fit_notes, int_medication_matches, int_opioid_doses
 -- fit_note_days_12m: the number of distinct calendar days in the signal window (the day after window_start up
 -- to the as-of date, inclusive) covered by the patient's fit notes issued on or before the as-of date
@@ -19,7 +20,8 @@
 -- one-off issues months apart are not long-term use).
 -- Current daily dose: for each opioid product (code system and code), its latest issue in the window (the last
 -- by issue_id on that day, the one int_opioid_doses gives the default days); the product is current when that
--- issue's coverage, issue_date .. issue_date + days_covered - 1, includes the as-of date. The dose is the sum
+-- issue's coverage, issue_date .. issue_date + days_covered - 1, extended by current_grace_days (a repeat
+-- requested a little late), includes the as-of date. The dose is the sum
 -- over the current products (so two products of one ingredient, e.g. modified- and immediate-release
 -- oxycodone, add up); NULL when a current product lacks dose data (a partial sum would understate the dose)
 -- and NULL, with opioid_current false, when no product is current (issues in the window that have run out).
@@ -112,12 +114,13 @@ latest_per_product AS (
     ) = 1
 ),
 ome AS (
-    -- the products whose latest issue covers the as-of date: issue_date + days_covered - 1 >= as_of
+    -- the products whose latest issue covers the as-of date, with the grace days:
+    -- issue_date + days_covered - 1 + current_grace_days >= as_of
     SELECT
         patient_id,
         CASE WHEN bool_and(ome_mg_per_day IS NOT NULL) THEN sum(ome_mg_per_day) END AS ome_mg_per_day
     FROM latest_per_product
-    WHERE issue_date + CAST(days_covered AS INTEGER) > CAST($as_of AS DATE)
+    WHERE issue_date + CAST(days_covered AS INTEGER) + CAST($current_grace_days AS INTEGER) > CAST($as_of AS DATE)
     GROUP BY patient_id
 )
 SELECT

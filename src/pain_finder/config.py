@@ -138,6 +138,13 @@ class MedicationDefinitions(_Strict):
         le=365,
         description="days an opioid issue covers when no later issue of the same product follows",
     )
+    ome_grace_days: int = Field(
+        14,
+        ge=0,
+        le=365,
+        description="days after an opioid issue's coverage ends during which the product still counts as "
+        "current (a repeat requested a little late)",
+    )
     ome_min_days: int = Field(
         7, ge=1, description="shortest days an issue is taken to cover (days to the next issue)"
     )

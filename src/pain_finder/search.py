@@ -188,6 +188,7 @@ def step_params(name: str, config: SearchConfig, as_of: dt.date, practice_id: st
             "long_term_min_issues": med.long_term_min_issues,
             "long_term_min_span_days": med.long_term_min_span_days,
             "long_term_span_min_issues": med.long_term_span_min_issues,
+            "current_grace_days": med.ome_grace_days,
         },
         "coh_evidence": {
             "as_of": as_of,

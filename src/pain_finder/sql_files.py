@@ -29,6 +29,7 @@ import duckdb
 from pain_finder.resources import sql_dir
 
 _HEADER_RE = re.compile(r"^--\s*(name|returns|params|inputs)\s*:\s*(.*)$")
+_CONTINUATION_RE = re.compile(r"^--\s{2,}(\S.*)$")  # an indented line continues the header field above it
 _PARAM_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 # A comment or a string literal, whichever starts first: scanning both in one pass means an apostrophe inside
 # a comment ("the patient's ...") cannot open a string, and "--" inside a string cannot open a comment.
@@ -60,11 +61,17 @@ class SqlStep:
 def _parse(path: Path) -> SqlStep:
     text = path.read_text(encoding="utf-8")
     header: dict[str, str] = {}
+    field: str | None = None
     for line in text.splitlines():
         if not line.startswith("--"):
             break
         if m := _HEADER_RE.match(line):
-            header[m.group(1)] = m.group(2).strip()
+            field = m.group(1)
+            header[field] = m.group(2).strip()
+        elif field is not None and (m := _CONTINUATION_RE.match(line)):
+            header[field] += " " + m.group(1).strip()
+        else:
+            field = None  # a free comment line ends the field
     if header.get("name") != path.stem:
         raise SqlFileError(
             f"{path}: header '-- name: {path.stem}' is missing or does not match the file name"

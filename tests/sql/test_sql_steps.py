@@ -1241,6 +1241,7 @@ FEATURE_PARAMS = {
     "long_term_min_issues": 4,
     "long_term_min_span_days": 90,
     "long_term_span_min_issues": 3,
+    "current_grace_days": 0,  # coverage edges are exact here; the grace days have their own test
 }
 DOSE_PARAMS = {"as_of": AS_OF, "signal_months": 12, "default_days": 28, "min_days": 7, "max_days": 84}
 
@@ -1366,6 +1367,27 @@ def test_coh_features_current_dose_is_what_covers_the_as_of_date(con) -> None:
         ("two_ingredients", 2, True, 80.0, D(2024, 6, 28)),
         ("unknown", 1, True, None, D(2024, 6, 20)),
     ], got
+
+
+def test_coh_features_grace_days_extend_what_counts_as_current(con) -> None:
+    # AS_OF 2024-06-30, 14 grace days: the last issue covers issue_date .. + 27, and counts until + 41
+    issues = [
+        _morphine(1, "grace_ends_day_before", D(2024, 5, 19)),  # + 41 = 06-29: not current
+        _morphine(2, "grace_ends_on_as_of", D(2024, 5, 20)),  # + 41 = 06-30: current
+        _morphine(3, "late_by_a_week", D(2024, 5, 27)),  # coverage ended 06-23: current within the grace
+    ]
+    columns = "patient_id, opioid_current, round(ome_mg_per_day, 4)"
+    assert _features_from_issues(con, issues, columns, current_grace_days=14) == [
+        ("grace_ends_day_before", False, None),
+        ("grace_ends_on_as_of", True, 20.0),
+        ("late_by_a_week", True, 20.0),
+    ]
+    # without grace days only the exact coverage counts
+    assert _features_from_issues(con, issues, columns, current_grace_days=0) == [
+        ("grace_ends_day_before", False, None),
+        ("grace_ends_on_as_of", False, None),
+        ("late_by_a_week", False, None),
+    ]
 
 
 def test_coh_features_current_dose_adds_the_products_of_one_ingredient(con) -> None:

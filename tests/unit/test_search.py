@@ -399,9 +399,12 @@ def test_long_term_use_and_current_daily_dose(tmp_path: Path) -> None:
             med("both", "2024-06-10", FENTANYL, 5),
             med("stopped", "2023-08-01", MORPHINE, 56),
             med("stopped", "2024-06-10", FENTANYL, 5),
-            # last issued 2024-06-02, covering 2024-06-02..06-29, the day before the as-of date: no current
-            # dose (ome_band 'not current')
-            med("ran_out", "2024-06-02", MORPHINE, 56),
+            # last issued 2024-06-02, covering 2024-06-02..06-29, the day before the as-of date: still current
+            # within the 14 grace days (medication.ome_grace_days), 20 mg/day
+            med("late", "2024-06-02", MORPHINE, 56),
+            # last issued 2024-05-19: covering 05-19..06-15, grace to 06-29, the day before the as-of date: no
+            # current dose (ome_band 'not current')
+            med("ran_out", "2024-05-19", MORPHINE, 56),
             # tramadol has no dose data in the list: unknown
             med("unknown", "2024-06-10", TRAMADOL, 100),
             *[med("gaba", f"2024-0{m}-01", PREGABALIN) for m in (1, 2, 3, 4)],
@@ -411,9 +414,10 @@ def test_long_term_use_and_current_daily_dose(tmp_path: Path) -> None:
         "four": (4, True, True, 3.0, 0, False),
         "span90": (3, True, False, None, 0, False),
         "span89": (3, False, False, None, 0, False),
-        "two90": (2, False, False, None, 0, False),
+        "two90": (2, False, True, 3.0, 0, False),  # 05-30 + 28 days + 14 grace days reaches 06-30
         "both": (2, False, True, 80.0, 0, False),
         "stopped": (2, False, True, 60.0, 0, False),  # 2 issues 314 days apart: not long-term
+        "late": (1, False, True, 20.0, 0, False),
         "ran_out": (1, False, False, None, 0, False),
         "unknown": (1, False, True, None, 0, False),
         "gaba": (0, False, False, None, 4, True),
@@ -499,8 +503,9 @@ def test_one_candidate_row_exactly(one_patient) -> None:
     )
     [row] = read_csv(one_patient["root"] / "out" / "invitations.csv")
     # fit notes: 1 not-fit (8) + 1 may-be-fit (4), 28 days (4), last within 3 months (12) = 28
-    # opioids: 2 issues (2); the last (2024-05-26) covers 28 days, to 2024-06-22, so no current dose on the
-    # as-of date 2024-06-30 ('not current': 0) = 2; gabapentinoids: 1 issue = 1
+    # opioids: 2 issues (2); the last (2024-05-26) covers 28 days, to 2024-06-22, and with the 14 grace days
+    # (a repeat requested late) still counts on the as-of date 2024-06-30: 12 -> 10.7 mg/day (<50: 0) = 2;
+    # gabapentinoids: 1 issue = 1
     # pain: chronic code (6) + span 2023-01-10..2024-06-10 = 517 days (5) + 2 consultation days (2) = 13
     assert row == {
         "rank": "1",
@@ -519,8 +524,8 @@ def test_one_candidate_row_exactly(one_patient) -> None:
         "last_fit_note_date": "2024-06-01",
         "opioids_12m": "2",
         "opioid_long_term": "no",
-        "ome_mg_per_day": "",
-        "ome_band": "not current",
+        "ome_mg_per_day": "10.7",
+        "ome_band": "<50",
         "last_opioid_date": "2024-05-26",
         "last_opioid_product": "Co-codamol 30mg/500mg tablets",
         "gabapentinoids_12m": "1",

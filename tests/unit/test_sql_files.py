@@ -40,6 +40,18 @@ def test_undeclared_parameter_is_refused(tmp_path):
         parse_file(path)
 
 
+def test_indented_header_lines_continue_the_field_above(tmp_path):
+    path = _write(
+        tmp_path,
+        "q",
+        "-- name: q\n-- returns: one row per patient:\n--   patient_id, age\n-- params: $as_of,\n--   $grace\n"
+        "-- A free comment ends the field.\n--   not part of params: $x\nSELECT $as_of + $grace\n",
+    )
+    step = parse_file(path)
+    assert step.returns == "one row per patient: patient_id, age"
+    assert step.params == {"as_of", "grace"}
+
+
 def test_name_must_match_file(tmp_path):
     path = _write(tmp_path, "q", "-- name: other\n-- returns: x\nSELECT 1\n")
     with pytest.raises(SqlFileError, match="does not match the file name"):
