@@ -44,8 +44,9 @@ def test_indented_header_lines_continue_the_field_above(tmp_path):
     path = _write(
         tmp_path,
         "q",
-        "-- name: q\n-- returns: one row per patient:\n--   patient_id, age\n-- params: $as_of,\n--   $grace\n"
-        "-- A free comment ends the field.\n--   not part of params: $x\nSELECT $as_of + $grace\n",
+        "-- name: q\n-- returns: one row per patient:\n--   patient_id, age\n"
+        "-- params: $as_of,\n--   $grace\n-- A free comment ends the field.\n"
+        "--   not part of params: $x\nSELECT $as_of + $grace\n",
     )
     step = parse_file(path)
     assert step.returns == "one row per patient: patient_id, age"
