@@ -1,7 +1,8 @@
 -- name: int_clinical_codes
 -- returns: one row per distinct (code_system, code) found in clinical_events and concept it belongs to: the
 --   code list row that matched (list_code, list_term) and match_rank (0 = exact code, otherwise
---   100 - prefix length, so the longest prefix wins); codes in no list are absent
+--   100 - prefix length, so the longest prefix wins), list_fitness (a fit-note list row's not_fit / may_be_fit,
+--   else NULL); codes in no list are absent
 -- params: none
 -- inputs: stg_clinical_events, codelist
 -- Distinct codes are matched first (a practice has far fewer distinct codes than events). Prefix rows
@@ -14,7 +15,8 @@ lists AS (
     SELECT * FROM codelist WHERE domain = 'clinical'
 ),
 exact AS (
-    SELECT c.code_system, c.code, l.concept, l.code AS list_code, l.term AS list_term, 0 AS match_rank
+    SELECT c.code_system, c.code, l.concept, l.code AS list_code, l.term AS list_term, 0 AS match_rank,
+        l.fitness AS list_fitness
     FROM codes AS c
     JOIN lists AS l ON l.code_system = c.code_system AND l.code = c.code
 ),
@@ -27,10 +29,11 @@ prefixes AS (
     WHERE length(c.code) >= p.n
 ),
 by_prefix AS (
-    SELECT p.code_system, p.code, l.concept, l.code AS list_code, l.term AS list_term, 100 - p.n AS match_rank
+    SELECT p.code_system, p.code, l.concept, l.code AS list_code, l.term AS list_term, 100 - p.n AS match_rank,
+        l.fitness AS list_fitness
     FROM prefixes AS p
     JOIN lists AS l ON l.code_system = p.code_system AND l.match_prefix = p.prefix
 )
-SELECT code_system, code, concept, list_code, list_term, match_rank
+SELECT code_system, code, concept, list_code, list_term, match_rank, list_fitness
 FROM (SELECT * FROM exact UNION ALL SELECT * FROM by_prefix)
 QUALIFY row_number() OVER (PARTITION BY code_system, code, concept ORDER BY match_rank, list_code) = 1

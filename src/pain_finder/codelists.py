@@ -11,7 +11,8 @@ Layout: one folder per concept under `code_lists/`, one CSV per code system, eac
 Medication lists (dm+d, BNF, Read v2 drug codes) may add dose columns used for the oral morphine equivalent:
 `ingredient`, `form`, `strength_mg` (mg of ingredient per tablet/capsule/ml/suppository),
 `patch_mcg_per_hour`, `patch_hours` (wear time of one patch) and `ome_factor` (mg oral morphine per mg of
-ingredient, from the OpenPrescribing table). Blank means unknown.
+ingredient, from the OpenPrescribing table). Blank means unknown. Fit-note lists may add `fitness`
+(`not_fit` or `may_be_fit`: what the code itself records; blank when it does not say).
 
 Hierarchies: Read v2 and BNF are prefix-based. A row with include_descendants=true matches every code that
 starts with the row's code (for Read v2, with trailing dots removed: `N14..` matches `N142.`, `N1420`, ...).
@@ -62,6 +63,9 @@ CODE_FORMATS: dict[CodeSystem, re.Pattern[str]] = {
 }
 PREFIX_SYSTEMS = frozenset({CodeSystem.readv2, CodeSystem.bnf})
 DOSE_COLUMNS = ("ingredient", "form", "strength_mg", "patch_mcg_per_hour", "patch_hours", "ome_factor")
+# fit_note lists may say what a code records about fitness for work; blank when the code does not say.
+FITNESS_COLUMN = "fitness"
+FITNESS_VALUES = frozenset({"not_fit", "may_be_fit"})
 
 
 class ReviewStatus(StrEnum):
@@ -119,6 +123,7 @@ class CodeEntry:
     term: str
     include_descendants: bool = False
     dose: tuple[tuple[str, str], ...] = ()  # (column, value) for the dose columns present and non-blank
+    fitness: str | None = None  # fit-note lists: not_fit / may_be_fit when the code says so
 
 
 @dataclass(frozen=True)
@@ -198,6 +203,7 @@ def load_code_list(csv_path: Path) -> CodeList:
     i_code, i_term = header.index("code"), header.index("term")
     i_descend = header.index("include_descendants") if "include_descendants" in header else None
     dose_at = [(c, header.index(c)) for c in DOSE_COLUMNS if c in header]
+    i_fitness = header.index(FITNESS_COLUMN) if FITNESS_COLUMN in header else None
     width = len(header)
     for row_no, row in enumerate(rows, start=2):
         if not row:
@@ -224,7 +230,15 @@ def load_code_list(csv_path: Path) -> CodeList:
                 column="include_descendants",
             )
         dose = tuple((c, v) for c, i in dose_at if (v := row[i].strip()))
-        entries.append(CodeEntry(code, row[i_term].strip(), descend, dose))
+        fitness = (row[i_fitness].strip() or None) if i_fitness is not None else None
+        if fitness is not None and fitness not in FITNESS_VALUES:
+            raise InputError(
+                f"fitness must be {' or '.join(sorted(FITNESS_VALUES))}, or blank when the code does not say",
+                file=csv_path,
+                row=row_no,
+                column=FITNESS_COLUMN,
+            )
+        entries.append(CodeEntry(code, row[i_term].strip(), descend, dose, fitness))
     if not entries:
         raise InputError("code list is empty", file=csv_path)
     digest = hashlib.sha256(csv_bytes + b"\0" + meta_bytes).hexdigest()
@@ -269,6 +283,7 @@ CODE_TABLE_SCHEMA: dict[str, str] = {
     "patch_mcg_per_hour": "DOUBLE",
     "patch_hours": "DOUBLE",
     "ome_factor": "DOUBLE",
+    "fitness": "VARCHAR",  # fit-note codes: not_fit / may_be_fit when the code says so
 }
 _TEXT_DOSE = ("ingredient", "form")
 _NUMBER_DOSE = ("strength_mg", "patch_mcg_per_hour", "patch_hours", "ome_factor")
@@ -291,6 +306,7 @@ def code_table_columns(lists: dict[str, CodeList]) -> dict[str, list[object]]:
                 out[column].append(dose.get(column))
             for column in _NUMBER_DOSE:
                 out[column].append(float(dose[column]) if column in dose else None)
+            out["fitness"].append(e.fitness)
     return out
 
 

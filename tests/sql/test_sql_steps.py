@@ -31,6 +31,7 @@ CODELIST_COLUMNS = {
     "patch_mcg_per_hour": "DOUBLE",
     "patch_hours": "DOUBLE",
     "ome_factor": "DOUBLE",
+    "fitness": "VARCHAR",
 }
 
 
@@ -42,11 +43,13 @@ def con() -> duckdb.DuckDBPyConnection:
 
 
 def given(con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, str], rows: list[tuple]) -> None:
+    """Create table `name` with `rows`; trailing columns a row leaves out are NULL."""
     cols = ", ".join(f"{c} {t}" for c, t in columns.items())
     con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({cols})")
     if rows:
         marks = ", ".join("?" for _ in columns)
-        con.executemany(f"INSERT INTO {name} VALUES ({marks})", [list(r) for r in rows])
+        padded = [list(r) + [None] * (len(columns) - len(r)) for r in rows]
+        con.executemany(f"INSERT INTO {name} VALUES ({marks})", padded)
 
 
 def codelist(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
@@ -208,7 +211,9 @@ def test_int_clinical_codes_matches_exactly_and_by_read_prefix(con) -> None:
             },
         ],
     )
-    assert result(con, "int_clinical_codes") == [
+    assert result(
+        con, "int_clinical_codes", "code_system, code, concept, list_code, list_term, match_rank"
+    ) == [
         ("readv2", "N14..", "pain_condition", "N14..", "Back pain", 0),  # exact beats its own prefix
         ("readv2", "N142.", "pain_condition", "N142.", "Lumbago", 0),
         ("readv2", "N1420", "pain_condition", "N142.", "Lumbago", 96),
@@ -296,6 +301,46 @@ def test_int_medication_matches_term_falls_back_to_the_list_only_for_an_exact_ma
         (2, "Codeine 15mg tablets", "di3.."),
         (3, "(no term in the extract; code under 040702)", "040702"),
         (4, "Pregabalin", "0408010AE"),
+    ]
+
+
+def test_int_clinical_codes_carries_the_fitness_a_fit_note_code_records(con) -> None:
+    given(
+        con,
+        "stg_clinical_events",
+        {
+            "patient_id": "VARCHAR",
+            "event_date": "DATE",
+            "code_system": "VARCHAR",
+            "code": "VARCHAR",
+            "term": "VARCHAR",
+        },
+        [("1", AS_OF, "ctv3", "XaX1K", None), ("1", AS_OF, "readv2", "9D11.", None)],
+    )
+    codelist(
+        con,
+        [
+            {
+                "concept": "fit_note",
+                "domain": "clinical",
+                "code_system": "ctv3",
+                "code": "XaX1K",
+                "term": "t",
+                "fitness": "may_be_fit",
+            },
+            {
+                "concept": "fit_note",
+                "domain": "clinical",
+                "code_system": "readv2",
+                "code": "9D1..",
+                "match_prefix": "9D1",
+                "term": "MED3",
+            },
+        ],
+    )
+    assert result(con, "int_clinical_codes", "code, list_code, list_fitness") == [
+        ("9D11.", "9D1..", None),  # under a prefix row that does not say
+        ("XaX1K", "XaX1K", "may_be_fit"),
     ]
 
 
@@ -471,6 +516,7 @@ def test_int_fit_notes_counts_a_note_recorded_twice_once(con) -> None:
             "code": "VARCHAR",
             "term": "VARCHAR",
             "list_code": "VARCHAR",
+            "fitness": "VARCHAR",
         },
         [
             (
@@ -490,15 +536,26 @@ def test_int_fit_notes_counts_a_note_recorded_twice_once(con) -> None:
                 D(2024, 5, 1),
                 "fit_note",
                 "snomedct",
-                "751481000000103",
-                "Med3",
+                "751601000000107",
+                "Med3 may be fit",
                 "x",
-            ),  # same day twice
+                "may_be_fit",
+            ),  # same day twice: the code that states the fitness is kept
             (13, "1", D(2024, 5, 2), "pain_condition", "readv2", "N142.", "Lumbago", "N142."),
         ],
     )
     assert result(con, "int_fit_notes", as_of=AS_OF) == [
-        ("1", D(2024, 5, 1), "clinical_events", None, None, "readv2", "9D11.", "Med3", 11),
+        (
+            "1",
+            D(2024, 5, 1),
+            "clinical_events",
+            "may_be_fit",
+            None,
+            "snomedct",
+            "751601000000107",
+            "Med3 may be fit",
+            12,
+        ),
         # a fit_notes row's record_id is its rowid in stg_fit_notes (0 for the first row)
         ("1", D(2024, 6, 1), "fit_notes", "not_fit", 28, None, None, None, 0),
         ("2", D(2024, 3, 1), "fit_notes", "may_be_fit", None, None, None, None, 2),
@@ -729,6 +786,7 @@ CLIN = {
     "code": "VARCHAR",
     "term": "VARCHAR",
     "list_code": "VARCHAR",
+    "fitness": "VARCHAR",
 }
 REASON_PARAMS = dict(
     as_of=AS_OF,

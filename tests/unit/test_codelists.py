@@ -48,6 +48,37 @@ def test_spreadsheet_mangled_snomed_code_is_refused_with_row_and_column(tmp_path
     assert str(exc.value) == "snomedct.csv, row 3, column 'code': '1.23457E+17' is not a valid snomedct code"
 
 
+def test_fit_note_lists_may_say_what_a_code_records_about_fitness(tmp_path):
+    path = _write(
+        tmp_path,
+        "fit_note",
+        "ctv3",
+        "code,term,fitness\nXaX1E,not fit,not_fit\nXaX1K,may be fit,may_be_fit\nXaXf1,issued,\n",
+    )
+    assert [(e.code, e.fitness) for e in load_code_list(path).entries] == [
+        ("XaX1E", "not_fit"),
+        ("XaX1K", "may_be_fit"),
+        ("XaXf1", None),
+    ]
+    bad = _write(tmp_path / "bad", "fit_note", "ctv3", "code,term,fitness\nXaX1E,not fit,unfit\n")
+    with pytest.raises(InputError) as exc:
+        load_code_list(bad)
+    assert str(exc.value) == (
+        "ctv3.csv, row 2, column 'fitness': fitness must be may_be_fit or not_fit, or blank when the code does "
+        "not say"
+    )
+
+
+def test_the_packaged_fit_note_lists_state_fitness_for_the_2010_codes():
+    lists = load_all()
+    stated = {e.code: e.fitness for e in lists["fit_note/snomedct"].entries if e.fitness}
+    assert stated["751481000000104"] == "not_fit"  # eMED3 new statement, not fit for work
+    assert stated["751601000000107"] == "may_be_fit"  # eMED3 new statement, may be fit for work
+    assert stated["775281000000100"] == "may_be_fit"  # phased return: advice given only under 'may be fit'
+    by_code = {e.code: e.fitness for e in lists["fit_note/ctv3"].entries}
+    assert by_code["XaX1S"] == "may_be_fit" and by_code["XaX1R"] == "not_fit" and by_code["9D11."] is None
+
+
 def test_descendants_refused_for_snomed(tmp_path):
     path = _write(tmp_path, "pain", "snomedct", "code,term,include_descendants\n82423001,Chronic pain,true\n")
     with pytest.raises(InputError, match="only supported for Read v2 and BNF"):

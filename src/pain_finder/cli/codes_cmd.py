@@ -85,10 +85,14 @@ def _show_one(console: Console, cl: CodeList, limit: int) -> None:
         table.add_column("descendants", overflow="fold")
     for col in dose_cols:
         table.add_column(col, overflow="fold")
+    fitness = any(e.fitness for e in cl.entries)
+    if fitness:
+        table.add_column("fitness", no_wrap=True)
     for e in shown:
         dose = dict(e.dose)
         row = [e.code, e.term] + (["yes" if e.include_descendants else ""] if descend else [])
         row += [dose.get(col, "") for col in dose_cols]
+        row += [e.fitness or ""] if fitness else []
         table.add_row(*(Text(value) for value in row))  # Text: a term's [brackets] are not markup
     console.print(table)
     if len(shown) < len(cl.entries):
