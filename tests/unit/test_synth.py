@@ -13,11 +13,13 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
+from pain_finder.codelists import load_all
 from pain_finder.extract.validate import validate_extract
 from pain_finder.synth import SynthOptions, generate
 from pain_finder.synth.codebook import make_product
 from pain_finder.synth.noise import CLINICAL, MEDICINES
 from pain_finder.synth.population import nhs_test_numbers
+from tests.conftest import REPO_ROOT
 from tests.unit.test_synth_lists import write_lists
 
 generate_module = importlib.import_module("pain_finder.synth.generate")  # the module, not the function
@@ -491,6 +493,18 @@ def test_noise_snomed_and_dmd_codes_carry_valid_check_digits():
             (("ingredient", "morphine"),),
             ("2.5ml to 5ml every four hours when required", 300),
         ),
+        ("ZAMADOL 24HR 400mg m/r tablets", (("strength_mg", "400"),), ("ONE once a day", 28)),
+        ("Zydol XL 200mg tablets", (), ("ONE once a day", 28)),
+        ("Tramadol 300mg modified-release tablets", (), ("ONE once a day", 28)),
+        ("Tramadol 200mg modified-release tablets", (), ("ONE twice a day", 56)),
+        ("MXL 60mg capsules", (("ingredient", "morphine"), ("strength_mg", "60")), ("ONE once a day", 28)),
+        (
+            "Dolocodon PR 5mg tablets",
+            (("ingredient", "oxycodone"), ("strength_mg", "5")),
+            ("ONE twice a day", 56),
+        ),
+        ("Codeine 60mg tablets", (), ("ONE four times a day when required", 112)),
+        ("Co-codamol 30mg/500mg tablets", (), ("ONE or TWO four times a day when required", 112)),
     ],
 )
 def test_products_get_dosage_and_quantity_to_match(term, dose, expected):
@@ -498,6 +512,31 @@ def test_products_get_dosage_and_quantity_to_match(term, dose, expected):
 
     product = make_product(CodeEntry(code="123456", term=term, dose=dose), "", "opioid")
     assert (product.dosage, product.repeat_quantity) == expected
+    assert product.issuable
+
+
+@pytest.mark.parametrize(
+    ("term", "dose", "concept"),
+    [
+        ("Morphine sulfate 20mg/ml oral solution sugar free", (("strength_mg", "20"),), "opioid"),
+        ("Morphine sulfate 100mg/5ml oral solution", (), "opioid"),
+        ("Oxycodone 10mg/ml oral solution sugar free", (), "opioid"),
+        ("Morphine and Cocaine elixir", (("ingredient", "morphine"),), "opioid"),
+        ("Morphine 10mg/1ml solution for injection ampoules", (("strength_mg", "10"),), "opioid"),
+        (
+            "Gabapentin 300mg capsules/600mg tablets titration pack",
+            (("strength_mg", "300"),),
+            "gabapentinoid",
+        ),
+        ("Neurontin titration pack", (("ingredient", "gabapentin"),), "gabapentinoid"),
+        ("Oxycodone 80mg modified-release tablets", (("strength_mg", "80"), ("ome_factor", "1.5")), "opioid"),
+        ("Methadone 10mg/ml oral solution sugar free", (), "opioid_substitution"),
+    ],
+)
+def test_implausible_products_are_not_issuable(term, dose, concept):
+    from pain_finder.codelists import CodeEntry
+
+    assert not make_product(CodeEntry(code="123456", term=term, dose=dose), "", concept).issuable
 
 
 def test_population_dates_are_consistent_for_many_patients():
@@ -527,3 +566,252 @@ def test_the_packaged_code_lists_give_a_valid_extract(tmp_path, coding):
     assert report.problems == [], [p.describe() for p in report.problems]
     meta = json.loads((tmp_path / "extract.json").read_text())
     assert f"pain_condition/{coding}" in meta["synth"]["code_lists_used"]
+
+
+# --- clinical plausibility of prescribing and fit notes ---
+
+# Adult maximum a day (BNF), mg of the ingredient; strong opioids are held to a plausible ceiling in mg oral
+# morphine a day instead. Written out here rather than imported, so the test checks the generator's constants.
+BNF_MAX_MG = {"codeine": 240, "dihydrocodeine": 240, "tramadol": 400, "gabapentin": 3600, "pregabalin": 600}
+MAX_OME = 200
+_FREQUENCY = (
+    ("every four to six hours", 6),
+    ("every four hours", 6),
+    ("four times", 4),
+    ("three times", 3),
+    ("twice a day", 2),
+    ("once a day", 1),
+)
+_24_HOUR = re.compile(r"\b(xl|mxl)\b|24 ?-?h(ou)?rs?\b|once[- ]daily", re.IGNORECASE)
+
+
+def _most_a_day(dosage: str) -> float:
+    """Units (tablets, capsules, ml) a day the dosage text allows at most, read from the text itself."""
+    per_dose = 5.0 if dosage.startswith("2.5ml to 5ml") else 40.0 if dosage.startswith("40ml") else 1.0
+    if dosage.startswith("ONE or TWO"):
+        per_dose = 2.0
+    times = next(n for phrase, n in _FREQUENCY if phrase in dosage)
+    return per_dose * times
+
+
+def _ingredient_of(dose: dict[str, str], term: str) -> str:
+    text = f"{dose.get('ingredient', '')} {term}".lower()
+    return next((i for i in ("dihydrocodeine", *BNF_MAX_MG) if i in text), text.split()[0])
+
+
+def _daily_dose_problems(folder: Path, lists_dir: Path | None, system: str) -> list[tuple]:
+    """Every issue of a listed opioid or gabapentinoid whose dose a day, from its dosage text or from its
+    quantity over the 28 days it is meant to last, is over the maximum (strength and OME from the list)."""
+    from pain_finder import codelists
+
+    lists = codelists.load_all(lists_dir)
+    listed = {
+        e.code: dict(e.dose) | {"term": e.term}
+        for concept in ("opioid", "gabapentinoid")
+        if f"{concept}/{system}" in lists
+        for e in lists[f"{concept}/{system}"].entries
+    }
+    issues = _con(folder).execute(
+        "SELECT DISTINCT code, term, dosage_text, quantity::INT, prescription_type FROM medication_issues"
+    )
+    problems = []
+    for code, term, dosage, quantity, kind in issues.fetchall():
+        dose = listed.get(code)
+        if dose is None:
+            continue
+        if dose.get("form") == "patch":
+            ome = float(dose["patch_mcg_per_hour"]) * 24 / 1000 * float(dose.get("ome_factor", 0))
+            if ome > MAX_OME:
+                problems.append((term, "patch", ome))
+            continue
+        if "strength_mg" not in dose:
+            problems.append((term, "strength unknown: the dose a day cannot be checked"))
+            continue
+        strength = float(dose["strength_mg"])
+        limit = BNF_MAX_MG.get(_ingredient_of(dose, term))
+        for how, units in (("dosage text", _most_a_day(dosage)), ("quantity", quantity / 28)):
+            if limit is not None and units * strength > limit:
+                problems.append((term, dosage, quantity, kind, how, units * strength, limit))
+            if "ome_factor" in dose and units * strength * float(dose["ome_factor"]) > MAX_OME:
+                problems.append((term, dosage, quantity, kind, how, "OME", units * strength))
+        once_a_day = dosage == "ONE once a day" and (kind == "acute" or quantity == 28)
+        if _24_HOUR.search(term) and not once_a_day:
+            problems.append((term, dosage, quantity, kind, "a 24-hour product is taken once a day"))
+    return problems
+
+
+@pytest.fixture(scope="module")
+def tricky(tmp_path_factory) -> tuple[Path, Path]:
+    from tests.unit.test_synth_lists import write_tricky_lists
+
+    lists_dir = write_tricky_lists(tmp_path_factory.mktemp("tricky_lists"))
+    out = tmp_path_factory.mktemp("tricky")
+    generate(SynthOptions(out=out, patients=2500, coding="snomedct", seed=8, code_lists_dir=lists_dir))
+    return out, lists_dir
+
+
+def test_no_issue_is_dosed_over_the_daily_maximum(tricky):
+    out, lists_dir = tricky
+    assert _daily_dose_problems(out, lists_dir, "dmd") == []
+
+
+def test_24_hour_products_are_once_daily_and_12_hourly_ones_twice(tricky):
+    con = _con(tricky[0])
+    twice_daily = ("Tramadol 200mg modified-release tablets", "Morphine 10mg modified-release tablets")
+    once_daily = (
+        "Zamadol 24hr 400mg modified-release tablets",
+        "Tramadol 400mg modified-release tablets",
+        "MXL 60mg capsules",
+    )
+    rows = con.execute(
+        "SELECT term, dosage_text, quantity, prescription_type, count(*) FROM medication_issues "
+        f"WHERE term IN {twice_daily + once_daily} GROUP BY ALL ORDER BY ALL"
+    ).fetchall()
+    seen = {(r[0], r[3]): r[1:3] for r in rows}
+    assert {t for t, _ in seen} & set(once_daily), rows  # some 24-hour products were issued
+    for (term, kind), (dosage, quantity) in seen.items():
+        twice = term in twice_daily
+        assert dosage == ("ONE twice a day" if twice else "ONE once a day"), (term, dosage)
+        if kind == "repeat":
+            assert quantity == ("56" if twice else "28"), (term, quantity)
+
+
+def test_implausible_products_are_never_issued_and_short_course_ones_never_repeated(tricky):
+    from tests.unit.test_synth_lists import TRICKY_NOT_ISSUED
+
+    con = _con(tricky[0])
+    terms = {r[0] for r in con.execute("SELECT DISTINCT term FROM medication_issues").fetchall()}
+    assert terms.isdisjoint(TRICKY_NOT_ISSUED), terms & set(TRICKY_NOT_ISSUED)
+    assert "Morphine sulfate 10mg/5ml oral solution" in terms  # the standard oral solution still is
+    assert "Codeine 60mg tablets" in terms
+    kinds = con.execute(
+        "SELECT DISTINCT prescription_type FROM medication_issues WHERE term LIKE '%Dexketoprofen%'"
+    ).fetchall()
+    assert kinds in ([], [("acute",)])
+    liquid = con.execute(
+        "SELECT DISTINCT dosage_text, quantity FROM medication_issues "
+        "WHERE term LIKE 'Morphine%oral solution%' AND prescription_type = 'repeat'"
+    ).fetchall()
+    assert liquid in ([], [("2.5ml to 5ml every four hours when required", "300")])  # 21 mg morphine a day
+
+
+@pytest.mark.parametrize("coding", ["snomedct", "readv2"])
+def test_packaged_products_keep_within_daily_maxima(coding):
+    """Every product the packaged lists can give, in every pool: dosage and quantity within the maxima."""
+    from pain_finder.synth.codebook import CodeBook
+
+    book = CodeBook.load(SynthOptions(out=Path("unused"), patients=1, coding=coding))
+    pooled = sorted({int(i) for pool in book.pools.values() for i in pool.index})
+    assert len(pooled) > 50
+    for i in pooled:
+        p = book.products[i]
+        assert p.issuable, p.term
+        assert not re.search(r"titration|cocaine|injection|concentrate|tincture", p.term, re.I), p.term
+        if p.form == "patch":
+            continue
+        most = _most_a_day(p.dosage)
+        assert most == p.max_per_day, (p.term, p.dosage)
+        assert p.repeat_quantity <= most * p.interval_days, (p.term, p.dosage, p.repeat_quantity)
+        assert p.strength_mg is not None, p.term
+        limit = BNF_MAX_MG.get(p.ingredient)
+        if limit is not None:
+            assert most * p.strength_mg <= limit, (p.term, p.dosage)
+        if p.unit_ome is not None:
+            assert most * p.unit_ome <= MAX_OME, (p.term, p.dosage)
+        if _24_HOUR.search(p.term):
+            assert (p.dosage, p.repeat_quantity) == ("ONE once a day", 28), p.term
+        elif p.modified_release and p.ingredient in ("morphine", "oxycodone", "tapentadol", "dihydrocodeine"):
+            assert p.dosage in ("ONE twice a day", "ONE once a day"), p.term
+        if p.form == "oral_liquid" and p.ingredient in ("morphine", "oxycodone"):
+            # morphine 10mg/5ml, oxycodone 5mg/5ml: no concentrates
+            assert p.strength_mg in (2.0, 1.0), p.term
+    repeat_pools = ("weak", "strong", "patch", "gabapentinoid")
+    for name in repeat_pools:
+        assert not any(book.products[int(i)].acute_only for i in book.pool(name).index), name
+
+
+@pytest.mark.parametrize("coding", ["snomedct", "readv2"])
+def test_packaged_lists_give_issues_within_daily_maxima(tmp_path, coding):
+    generate(SynthOptions(out=tmp_path, patients=600, coding=coding, seed=12))
+    system = "dmd" if coding == "snomedct" else "readv2"
+    assert _daily_dose_problems(tmp_path, None, system) == []
+
+
+def test_noise_medicines_never_match_a_list_by_code_or_bnf_code(tmp_path):
+    from pain_finder import codelists
+    from pain_finder.synth.codebook import CodeBook
+    from tests.unit.test_synth_lists import write_bnf_list
+
+    lists_dir = write_lists(tmp_path / "lists")
+    # BNF lists that cover the routine ibuprofen (1001010J0AAADAD, by prefix) and paracetamol (exactly).
+    write_bnf_list(lists_dir, "opioid", [("1001010J0", "Ibuprofen (every product)")])
+    write_bnf_list(lists_dir, "gabapentinoid", [("0407010H0AAAMAM", "Paracetamol 500mg tablets")])
+    book = CodeBook.load(SynthOptions(out=tmp_path / "out", patients=1, code_lists_dir=lists_dir))
+    assert "ibuprofen" not in book.noise_medicines and "paracetamol" not in book.noise_medicines
+    assert "amlodipine" in book.noise_medicines
+    assert {"opioid/bnf", "gabapentinoid/bnf"} <= set(book.lists_used)
+    generate(SynthOptions(out=tmp_path / "out", patients=300, seed=3, code_lists_dir=lists_dir))
+    lists = codelists.load_all(lists_dir)
+    by_code = [cl for cl in lists.values() if cl.meta.code_system.value == "dmd"]
+    by_bnf = [cl for cl in lists.values() if cl.meta.code_system.value == "bnf"]
+    listed = {e.code for cl in by_code for e in cl.entries}
+    rows = _con(tmp_path / "out").execute("SELECT DISTINCT code, bnf_code FROM medication_issues").fetchall()
+    assert rows
+    for code, bnf_code in rows:
+        if code in listed:
+            continue  # drawn from a list on purpose
+        assert not any(cl.matches(code) for cl in by_code), code
+        assert not (bnf_code and any(cl.matches(bnf_code) for cl in by_bnf)), (code, bnf_code)
+
+
+@pytest.mark.parametrize("coding", ["snomedct", "readv2"])
+def test_packaged_noise_medicines_match_no_list(coding):
+    from pain_finder import codelists
+    from pain_finder.synth.codebook import CodeBook
+
+    book = CodeBook.load(SynthOptions(out=Path("unused"), patients=1, coding=coding))
+    lists = codelists.load_all()
+    for key, i in book.noise_medicines.items():
+        p = book.products[i]
+        for cl in lists.values():
+            system = cl.meta.code_system.value
+            if system == book.medication_system:
+                assert not cl.matches(p.code), (key, cl.name)
+            if system == "bnf" and p.bnf_code:
+                assert not cl.matches(p.bnf_code), (key, cl.name)
+
+
+def test_fit_notes_of_a_patient_do_not_overlap(readv2):
+    con = _con(readv2)
+    row = con.execute("""
+        WITH n AS (
+            SELECT patient_id, start_date::DATE AS s, end_date::DATE AS e,
+                max(end_date::DATE) OVER (PARTITION BY patient_id ORDER BY start_date::DATE, end_date::DATE
+                    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before
+            FROM fit_notes)
+        SELECT count(*), count(before), count(*) FILTER (WHERE s <= before),
+            count(*) FILTER (WHERE s = before + 1)
+        FROM n""").fetchone()
+    notes, follow, overlapping, straight_on = row
+    assert notes > 200, row
+    assert overlapping == 0, row  # a new note never starts before the previous one ends
+    assert straight_on > 0.5 * follow, row  # most follow straight on from the previous note
+    most = con.execute(
+        "SELECT max(n) FROM (SELECT count(*) AS n FROM fit_notes GROUP BY patient_id, year(start_date::DATE))"
+    ).fetchone()[0]
+    assert most <= 26, most  # at most a year of back-to-back two-week notes
+
+
+@pytest.mark.parametrize(("practice", "system"), [("practice_b", "snomedct"), ("practice_c", "ctv3")])
+def test_sample_fit_note_codes_agree_with_the_fitness_their_list_states(practice, system):
+    """A coded fit note beside a fit_notes row states the same fitness (the list's fitness column)."""
+    stated = {e.code: e.fitness for e in load_all()[f"fit_note/{system}"].entries if e.fitness}
+    assert stated, system
+    con = _con(REPO_ROOT / "sample_data" / practice)
+    pairs = con.execute(
+        "SELECT e.code, n.fitness FROM clinical_events AS e JOIN fit_notes AS n "
+        "ON n.patient_id = e.patient_id AND n.issue_date = e.event_date"
+    ).fetchall()
+    checked = [(code, fitness) for code, fitness in pairs if code in stated]
+    assert len(checked) > 50, len(checked)
+    assert [(c, f) for c, f in checked if stated[c] != f] == []

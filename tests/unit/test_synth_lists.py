@@ -187,3 +187,69 @@ def test_the_stand_in_lists_load_as_code_lists(tmp_path):
         ("ingredient", "codeine phosphate"),
         ("form", "tablet"),
     )
+
+
+# Products a GP would not issue as written before the dose fixes: 24-hour and 12-hourly modified-release
+# tramadol, strengths at or over a daily maximum, concentrates, mixtures, packs, injections, acute-only
+# combinations. `write_tricky_lists` puts them in the dm+d opioid and gabapentinoid lists.
+TRICKY_MEDICATION: dict[str, list[str]] = {
+    "opioid": [
+        "42009811000001101,Co-codamol 30mg/500mg tablets,codeine phosphate,tablet,30,,,0.1,0407010F0AAAHAH",
+        "90000011000001104,Codeine 60mg tablets,codeine phosphate,tablet,60,,,0.1,",
+        "90000111000001100,Zamadol 24hr 400mg modified-release tablets,tramadol,tablet,400,,,0.1,",
+        "90000211000001107,Tramadol 400mg modified-release tablets,tramadol,tablet,400,,,0.1,",
+        "90000311000001103,Tramadol 200mg modified-release tablets,tramadol,tablet,200,,,0.1,",
+        "90000411000001105,Tramadol 75mg / Dexketoprofen 25mg tablets,tramadol,tablet,75,,,0.1,",
+        "36126511000001106,Morphine 10mg modified-release tablets,morphine,tablet,10,,,1,0407020Q0AAAKAK",
+        "90000511000001109,MXL 60mg capsules,morphine,capsule,60,,,1,",
+        "36128311000001101,Morphine sulfate 10mg/5ml oral solution,morphine,oral_liquid,2,,,1,"
+        "0407020Q0AACNCN",
+        "90000611000001108,Morphine sulfate 20mg/ml oral solution sugar free,morphine,oral_liquid,20,,,1,",
+        "90000711000001101,Morphine and Cocaine elixir,morphine,oral_liquid,,,,,",
+        "90000811000001106,Morphine 10mg/1ml solution for injection ampoules,morphine,injection,10,,,2,",
+        "90000911000001102,Oxycodone 80mg modified-release tablets,oxycodone,tablet,80,,,1.5,",
+        "9567411000001100,Buprenorphine 10micrograms/hour transdermal patches,buprenorphine,"
+        "patch,,10,168,100,0407020B0AAAIAI",
+        "36120011000001101,Fentanyl 25micrograms/hour transdermal patches,fentanyl,patch,,25,72,100,"
+        "0407020A0AAAEAE",
+        "90001011000001106,Fentanyl 100micrograms/hour transdermal patches,fentanyl,patch,,100,72,100,",
+    ],
+    "gabapentinoid": [
+        "42129711000001109,Gabapentin 300mg capsules,gabapentin,capsule,300,,,,0408010G0AAABAB",
+        "90001111000001102,Gabapentin 300mg capsules/600mg tablets titration pack,gabapentin,capsule,300,,,,",
+        "42135711000001109,Pregabalin 75mg capsules,pregabalin,capsule,75,,,,0408010AEAAACAC",
+    ],
+}
+TRICKY_NOT_ISSUED = (
+    "Morphine sulfate 20mg/ml oral solution sugar free",
+    "Morphine and Cocaine elixir",
+    "Morphine 10mg/1ml solution for injection ampoules",
+    "Oxycodone 80mg modified-release tablets",  # 240 mg oral morphine a day at one twice a day
+    "Fentanyl 100micrograms/hour transdermal patches",  # 240 mg oral morphine a day
+    "Gabapentin 300mg capsules/600mg tablets titration pack",
+)
+
+
+def write_tricky_lists(root: Path) -> Path:
+    """The stand-in lists, with the dm+d opioid and gabapentinoid lists replaced by TRICKY_MEDICATION."""
+    write_lists(root)
+    for concept, rows in TRICKY_MEDICATION.items():
+        (root / concept / "dmd.csv").write_text(MED_HEADER + "\n" + "".join(r + "\n" for r in rows))
+    return root
+
+
+def write_bnf_list(root: Path, concept: str, rows: list[tuple[str, str]]) -> None:
+    """A BNF list (every code a prefix, as the packaged BNF lists are) for `concept` under `root`."""
+    folder = root / concept
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "bnf.csv").write_text(
+        "code,term,include_descendants\n" + "".join(f'{c},"{t}",true\n' for c, t in rows)
+    )
+    (folder / "bnf.toml").write_text(SIDECAR.format(concept=concept, system="bnf", domain="medication"))
+
+
+def test_the_tricky_lists_load(tmp_path):
+    from pain_finder.codelists import load_all
+
+    lists = load_all(write_tricky_lists(tmp_path))
+    assert len(lists["opioid/dmd"].entries) == len(TRICKY_MEDICATION["opioid"])

@@ -4,6 +4,10 @@
 under code_lists/ is picked up by the next run. A concept whose list does not exist yet for the chosen
 system is skipped: nothing of that concept is generated, and a warning says so.
 
+Each listed medicine becomes a `Product` with the dosage text and quantities a GP would write for it
+(`make_product`): within the ingredient's licensed daily maximum, 24-hour products once a day, and products
+that are not a plausible prescription for pain (packs, concentrates, mixtures, injections) never issued.
+
 Everything here is ordered (lists sorted by name, entries in file order), so the same lists give the same
 indices and the same random draws.
 """
@@ -12,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,7 +108,12 @@ class Product:
     interval_days: int  # days one repeat issue lasts
     generic: bool = True  # a generic name (not a brand or a supplier's own pack): prescribed far more often
     unit_ome: float | None = None  # mg oral morphine per tablet/capsule/ml, where the list says
-    patch_mcg: float | None = None  # micrograms/hour of a patch, where the list says
+    patch_mcg: float | None = None  # micrograms/hour of a patch, where the list (else its name) says
+    strength_mg: float | None = None  # mg per tablet/capsule/ml, where the list (else its name) says
+    max_per_day: float = 1.0  # units a day the dosage text allows at most
+    once_daily: bool = False  # a 24-hour (once-daily) modified-release product
+    issuable: bool = True  # False: never issued (see make_product)
+    acute_only: bool = False  # issued as acute courses only, never on repeat
 
 
 def _form(entry_form: str | None, term: str) -> str:
@@ -137,23 +147,43 @@ def _ingredient(entry_ingredient: str | None, term: str) -> str:
     return (entry_ingredient or term.split(" ")[0]).lower()
 
 
+_MODIFIED_RELEASE = re.compile(
+    r"modified[- ]release|prolonged[- ]release|extended[- ]release|m/r|\b(?:mr|sr|pr|xl|mxl)\b"
+    r"|\b(?:12|24) ?-?h(?:ou)?rs?\b|retard|continus|once[- ]daily"
+)
+# Once-daily (24-hour) products, by name: Zamadol 24hr, Zydol/Tradorec/Dromadol/Onexila XL, MXL, "once daily".
+_ONCE_DAILY = re.compile(r"\b(?:xl|mxl)\b|\b24 ?-?h(?:ou)?rs?\b|once[- ]daily")
+# Strengths that only exist as once-daily products although the generic name does not say so: tramadol
+# modified-release above 200 mg (the 12-hourly products stop at 200 mg), morphine modified-release capsules of
+# 90, 120 and 150 mg (MXL only).
+_ONCE_DAILY_STRENGTHS: dict[tuple[str, str], frozenset[float]] = {
+    ("morphine", "capsule"): frozenset({90.0, 120.0, 150.0}),
+}
+# Not plausible as a GP's prescription for pain: titration/starter packs, compound mixtures and tinctures
+# (morphine and cocaine, chloroform and morphine, opium), drops, linctuses, injections, special orders.
+_NOT_ISSUED = re.compile(
+    r"titration|starter|initiation|\bpacks?\b|tablets and|capsules and|cocaine|chloroform|tincture|\bdrops\b"
+    r"|linctus|injection|ampoule|infusion|special order|\(special\)"
+)
+# Licensed for short courses only or sold for self-limiting pain (dexketoprofen and ibuprofen combinations,
+# period pain, migraine and headache products): issued as acute courses, never put on repeat.
+_ACUTE_ONLY = re.compile(
+    r"dexketoprofen|ibuprofen|nurofen|cuprofen|solpaflex|codafen|feminax|period pain|migraine|headache"
+)
+
+
 def _modified_release(term: str) -> bool:
-    t = f" {term.lower()} "
-    return any(
-        s in t
-        for s in (
-            "modified-release",
-            "prolonged-release",
-            "m/r",
-            " mr ",
-            " sr ",
-            " xl ",
-            "12 hour",
-            "24 hour",
-            "retard",
-            "continus",
-        )
-    )
+    return _MODIFIED_RELEASE.search(term.lower()) is not None
+
+
+def _once_daily(term: str, ingredient: str, form: str, strength: float | None) -> bool:
+    if _ONCE_DAILY.search(term.lower()):
+        return True
+    if strength is None:
+        return False
+    if ingredient == "tramadol":
+        return strength > 200
+    return strength in _ONCE_DAILY_STRENGTHS.get((ingredient, form), frozenset())
 
 
 def _patch_hours(dose: dict[str, str], ingredient: str, term: str) -> float:
@@ -169,68 +199,229 @@ def _patch_hours(dose: dict[str, str], ingredient: str, term: str) -> float:
     return 168.0
 
 
+_NUMBER = r"(\d+(?:\.\d+)?)"
+
+
+def _strength(dose: dict[str, str], ingredient: str, form: str, term: str) -> float | None:
+    """mg per tablet/capsule (per ml for liquids): the list's strength_mg, else from the name."""
+    if "strength_mg" in dose:
+        return float(dose["strength_mg"])
+    t = term.lower()
+    if form == "oral_liquid":
+        m = re.search(_NUMBER + r"\s*(mg|micrograms?)\s*/\s*" + _NUMBER + r"?\s*ml", t)
+        if not m:
+            return None
+        mg = float(m.group(1)) / (1000.0 if m.group(2).startswith("microgram") else 1.0)
+        return mg / float(m.group(3) or 1)
+    m = re.search(r"co-(?:codamol|dydramol)\s+" + _NUMBER + r"\s*mg\s*/", t)
+    if m is None:
+        m = re.search(re.escape(ingredient) + r"[a-z ]*?\s" + _NUMBER + r"\s*mg\b", t)
+    return float(m.group(1)) if m else None
+
+
+def _partners(term: str) -> list[tuple[float, float]]:
+    """(mg per tablet/capsule, maximum mg a day) of the other ingredients the name gives: paracetamol
+    (co-codamol 30mg/500mg, Paracetamol 500mg / ...), ibuprofen, dexketoprofen."""
+    t = term.lower()
+    out: list[tuple[float, float]] = []
+    m = re.search(r"co-(?:codamol|dydramol)\s+" + _NUMBER + r"\s*mg\s*/\s*" + _NUMBER + r"\s*mg", t)
+    if m:
+        out.append((float(m.group(2)), PARTNER_MAX_MG["paracetamol"]))
+    for name, limit in PARTNER_MAX_MG.items():
+        m = re.search(name + r"\s+" + _NUMBER + r"\s*mg\b", t)
+        if m:
+            out.append((float(m.group(1)), limit))
+    return out
+
+
+def _patch_mcg(dose: dict[str, str], term: str) -> float | None:
+    if "patch_mcg_per_hour" in dose:
+        return float(dose["patch_mcg_per_hour"])
+    m = re.search(_NUMBER + r"\s*micrograms?\s*(?:/|per)\s*h", term.lower())
+    return float(m.group(1)) if m else None
+
+
+@dataclass(frozen=True)
+class Dosage:
+    """What a GP writes for one product: the dosage text and the quantities that go with it."""
+
+    text: str
+    max_per_day: float  # units (tablets, capsules, ml, patches) a day the text allows at most
+    repeat: int  # one repeat issue: interval days' supply, never more than max_per_day * interval
+    acute: int  # one acute issue
+    interval: int = 28
+
+
+# Each ladder is tried in order: the first dosage whose most a day keeps within the daily limits is used; a
+# product no dosage of its ladder keeps within them is never issued.
+LADDERS: dict[str, tuple[Dosage, ...]] = {
+    "weak_ir": (
+        Dosage("ONE or TWO four times a day when required", 8, 112, 56),
+        Dosage("ONE or TWO three times a day when required", 6, 112, 42),
+        Dosage("ONE four times a day when required", 4, 112, 28),
+        Dosage("ONE three times a day when required", 3, 84, 21),
+    ),
+    "tramadol_ir": (
+        Dosage("ONE or TWO up to four times a day when required", 8, 100, 30),
+        Dosage("ONE up to four times a day when required", 4, 100, 28),
+        Dosage("ONE up to three times a day when required", 3, 84, 21),
+    ),
+    "strong_ir": (
+        Dosage("ONE every four to six hours when required", 6, 56, 20),
+        Dosage("ONE four times a day when required", 4, 56, 20),
+    ),
+    "mr_12h": (Dosage("ONE twice a day", 2, 56, 14),),
+    "mr_24h": (Dosage("ONE once a day", 1, 28, 7),),
+    "gabapentin": (Dosage("ONE three times a day", 3, 84, 42),),
+    "pregabalin": (Dosage("ONE twice a day", 2, 56, 28),),
+    "other_oral": (Dosage("ONE twice a day", 2, 56, 28),),
+    "liquid": (Dosage("2.5ml to 5ml every four hours when required", 30, 300, 100),),
+    "substitution_liquid": (Dosage("40ml once a day (supervised consumption)", 40, 560, 560, 14),),
+    "substitution_tablet": (Dosage("ONE once a day (supervised consumption)", 1, 14, 14, 14),),
+    "suppository": (Dosage("ONE when required", 4, 12, 12),),
+    "other": (Dosage("AS DIRECTED", 1, 10, 10),),
+}
+# Licensed adult maximum a day (BNF), mg of the ingredient. Strong opioids have no licensed maximum: every
+# opioid is also held to STRONG_OPIOID_MAX_OME.
+MAX_DAILY_MG: dict[str, float] = {
+    "codeine": 240.0,
+    "dihydrocodeine": 240.0,
+    "tramadol": 400.0,
+    "tapentadol": 500.0,  # modified-release; immediate-release 600 (MAX_DAILY_MG_IMMEDIATE)
+    "gabapentin": 3600.0,
+    "pregabalin": 600.0,
+}
+MAX_DAILY_MG_IMMEDIATE: dict[str, float] = {"tapentadol": 600.0}
+# The other ingredient of a combination product, where its name gives the mg: its adult maximum a day.
+PARTNER_MAX_MG: dict[str, float] = {"paracetamol": 4000.0, "ibuprofen": 2400.0, "dexketoprofen": 75.0}
+# The most mg oral morphine a day a routine repeat prescription in primary care reaches (Opioids Aware calls
+# 120 mg/day and over high dose; a few patients are above it, almost none above 200 mg/day).
+STRONG_OPIOID_MAX_OME = 200.0
+# Oral solutions issued for pain: the standard strengths only (morphine 10mg/5ml, oxycodone 5mg/5ml).
+# Concentrates (morphine 20mg/ml, 100mg/5ml; oxycodone 10mg/ml), specials and other strengths are not.
+ROUTINE_LIQUID_MG_PER_ML: dict[str, float] = {"morphine": 2.0, "oxycodone": 1.0}
+SUBSTITUTION_LIQUID_MG_PER_ML: dict[str, float] = {"methadone": 1.0}  # methadone 1mg/ml, as dispensed daily
+
+
+def max_daily_mg(ingredient: str, modified_release: bool) -> float | None:
+    """The licensed adult maximum mg of `ingredient` a day, where there is one."""
+    if not modified_release and ingredient in MAX_DAILY_MG_IMMEDIATE:
+        return MAX_DAILY_MG_IMMEDIATE[ingredient]
+    return MAX_DAILY_MG.get(ingredient)
+
+
+def _within_limits(
+    units: float,
+    ingredient: str,
+    mr: bool,
+    strength: float | None,
+    unit_ome: float | None,
+    partners: list[tuple[float, float]],
+) -> bool:
+    """Whether `units` a day keep within the ingredient's maximum, its partners' and the OME ceiling."""
+    limit = max_daily_mg(ingredient, mr)
+    if strength is not None and limit is not None and units * strength > limit + 1e-9:
+        return False
+    if any(units * mg > most + 1e-9 for mg, most in partners):
+        return False
+    return unit_ome is None or units * unit_ome <= STRONG_OPIOID_MAX_OME + 1e-9
+
+
+def _ladder(concept: str, form: str, ingredient: str, mr: bool, once_daily: bool) -> str:
+    if form == "oral_liquid":
+        return "substitution_liquid" if concept == "opioid_substitution" else "liquid"
+    if form == "suppository":
+        return "suppository"
+    if form not in ("tablet", "capsule"):
+        return "other"
+    if concept == "opioid_substitution":
+        return "substitution_tablet"
+    if ingredient in ("gabapentin", "pregabalin"):
+        return ingredient
+    if mr:
+        return "mr_24h" if once_daily else "mr_12h"
+    if ingredient in ("codeine", "dihydrocodeine"):
+        return "weak_ir"
+    if ingredient == "tramadol":
+        return "tramadol_ir"
+    if ingredient in ("morphine", "oxycodone", "hydromorphone", "tapentadol"):
+        return "strong_ir"
+    return "other_oral"
+
+
 def make_product(entry: codelists.CodeEntry, bnf_code: str, concept: str) -> Product:
-    """Give a listed medicine the dosage text and quantities it would be issued with."""
+    """Give a listed medicine the dosage text and quantities it would be issued with.
+
+    The dosage follows the product (12-hourly modified-release twice a day, 24-hour products once a day, ...)
+    and keeps within the ingredient's licensed maximum a day (MAX_DAILY_MG), its partners' (PARTNER_MAX_MG:
+    paracetamol 4 g, ...) and STRONG_OPIOID_MAX_OME. Products that cannot be dosed so, whose strength is
+    unknown, or that are not a plausible prescription for pain (packs, concentrates, mixtures, injections) get
+    `issuable=False`; short-course products get `acute_only=True`.
+    """
     dose = dict(entry.dose)
-    form = _form(dose.get("form"), entry.term)
-    ingredient = _ingredient(dose.get("ingredient"), entry.term)
-    mr = _modified_release(entry.term)
-    interval = 28
+    term = entry.term
+    t = term.lower()
+    form = _form(dose.get("form"), term)
+    ingredient = _ingredient(dose.get("ingredient"), term)
+    strength = _strength(dose, ingredient, form, term) if form != "patch" else None
+    mr = form in ("tablet", "capsule") and _modified_release(term)
+    once = mr and _once_daily(term, ingredient, form, strength)
+    unit_ome = None
+    if "strength_mg" in dose and "ome_factor" in dose:
+        unit_ome = float(dose["strength_mg"]) * float(dose["ome_factor"])
+    patch_mcg = _patch_mcg(dose, term)
+    issuable = _NOT_ISSUED.search(t) is None
     if form == "patch":
-        hours = _patch_hours(dose, ingredient, entry.term)
+        hours = _patch_hours(dose, ingredient, term)
         per_28 = max(1, math.ceil(28 * 24 / hours))
-        dosage = {
+        text = {
             168.0: "ONE patch to be applied every 7 days",
             96.0: "ONE patch to be applied twice a week",
             72.0: "ONE patch to be applied every 72 hours",
         }.get(hours, "ONE patch to be applied as directed")
-        repeat, acute = per_28, per_28
-    elif form == "oral_liquid":
-        if concept == "opioid_substitution":
-            dosage, repeat, acute, interval = "40ml once a day (supervised consumption)", 560, 560, 14
-        else:
-            dosage, repeat, acute = "2.5ml to 5ml every four hours when required", 300, 100
-    elif form in ("tablet", "capsule"):
-        if concept == "opioid_substitution":
-            dosage, repeat, acute, interval = "ONE once a day (supervised consumption)", 14, 14, 14
-        elif ingredient == "gabapentin":
-            dosage, repeat, acute = "ONE three times a day", 84, 42
-        elif ingredient == "pregabalin" or mr:
-            dosage, repeat, acute = "ONE twice a day", 56, 28
-        elif ingredient in ("codeine", "dihydrocodeine"):
-            dosage, repeat, acute = "ONE or TWO four times a day when required", 112, 56
-        elif ingredient == "tramadol":
-            dosage, repeat, acute = "ONE or TWO up to four times a day when required", 100, 30
-        elif ingredient in ("morphine", "oxycodone", "hydromorphone", "tapentadol"):
-            dosage, repeat, acute = "ONE every four to six hours when required", 56, 20
-        else:
-            dosage, repeat, acute = "ONE twice a day", 56, 28
-    elif form == "suppository":
-        dosage, repeat, acute = "ONE when required", 12, 12
+        chosen = Dosage(text, 24 / hours, per_28, per_28)
+        issuable = issuable and patch_mcg is not None
+        if patch_mcg is not None and "ome_factor" in dose:
+            issuable = issuable and patch_mcg * 24 / 1000 * float(dose["ome_factor"]) <= STRONG_OPIOID_MAX_OME
     else:
-        dosage, repeat, acute = "AS DIRECTED", 10, 10
-    term = entry.term.lower()
-    generic = "(" not in term and (
-        term.startswith(ingredient) or term.startswith(("co-codamol", "co-dydramol"))
-    )
-    unit_ome = None
-    if "strength_mg" in dose and "ome_factor" in dose:
-        unit_ome = float(dose["strength_mg"]) * float(dose["ome_factor"])
-    patch_mcg = float(dose["patch_mcg_per_hour"]) if "patch_mcg_per_hour" in dose else None
+        ladder = LADDERS[_ladder(concept, form, ingredient, mr, once)]
+        if concept in ("opioid", "gabapentinoid") and strength is None:
+            issuable = False  # the daily dose cannot be shown to be within the limits
+        if form == "oral_liquid":
+            standards = (
+                SUBSTITUTION_LIQUID_MG_PER_ML
+                if concept == "opioid_substitution"
+                else ROUTINE_LIQUID_MG_PER_ML
+            )
+            standard = standards.get(ingredient)
+            if standard is None or strength is None or abs(strength - standard) > 1e-6:
+                issuable = False
+        partners = _partners(term)
+        fits = [
+            d for d in ladder if _within_limits(d.max_per_day, ingredient, mr, strength, unit_ome, partners)
+        ]
+        chosen = fits[0] if fits else ladder[-1]
+        issuable = issuable and bool(fits)
+    generic = "(" not in t and (t.startswith(ingredient) or t.startswith(("co-codamol", "co-dydramol")))
     return Product(
         code=entry.code,
-        term=entry.term,
+        term=term,
         bnf_code=bnf_code,
         ingredient=ingredient,
         form=form,
         modified_release=mr,
-        dosage=dosage,
-        repeat_quantity=repeat,
-        acute_quantity=acute,
-        interval_days=interval,
+        dosage=chosen.text,
+        repeat_quantity=chosen.repeat,
+        acute_quantity=chosen.acute,
+        interval_days=chosen.interval,
         generic=generic,
         unit_ome=unit_ome,
         patch_mcg=patch_mcg,
+        strength_mg=strength,
+        max_per_day=chosen.max_per_day,
+        once_daily=once,
+        issuable=issuable,
+        acute_only=_ACUTE_ONLY.search(t) is not None,
     )
 
 
@@ -279,11 +470,16 @@ def _pool(
     *,
     forms: frozenset[str] | None = None,
     mr_bias: float = 1.0,
+    repeat: bool = True,
 ) -> Pool:
+    """Issuable products of the weighted ingredients and forms; a repeat pool leaves out acute-only ones."""
     chosen = [
         i
         for i in candidates
-        if products[i].ingredient in weights and (forms is None or products[i].form in forms)
+        if products[i].ingredient in weights
+        and (forms is None or products[i].form in forms)
+        and products[i].issuable
+        and not (repeat and products[i].acute_only)
     ]
     raw = [_product_weight(products[i]) * (mr_bias if products[i].modified_release else 1.0) for i in chosen]
     within: dict[str, float] = {}
@@ -353,18 +549,11 @@ class CodeBook:
             )
         if book.has("fit_note"):
             idx = book.concept_codes["fit_note"]
-            terms = [book.clinical_terms[i].lower() for i in idx]
-            may = np.array([i for i, t in zip(idx, terms, strict=True) if "may be fit" in t], dtype=np.int64)
-            # Not fit: codes that say so, and plain "Med3 issued" ones (not "may be fit", not "back to work").
-            unfit = np.array(
-                [
-                    i
-                    for i, t in zip(idx, terms, strict=True)
-                    if "not fit" in t
-                    or not any(s in t for s in ("may be fit", "fit for work", "back to work"))
-                ],
-                dtype=np.int64,
-            )
+            fitness = [e.fitness for e in lists[f"fit_note/{options.coding}"].entries]
+            # The list's fitness column says what a code records (Read v2 has none: every code is "not stated",
+            # and a code that does not say is drawn for either kind of note).
+            may = np.array([i for i, f in zip(idx, fitness, strict=True) if f == "may_be_fit"], dtype=np.int64)
+            unfit = np.array([i for i, f in zip(idx, fitness, strict=True) if f != "may_be_fit"], dtype=np.int64)
             book.fit_note_codes = {
                 "may_be_fit": may if len(may) else idx,
                 "not_fit": unfit if len(unfit) else idx,
@@ -389,7 +578,6 @@ class CodeBook:
 
     def _load_medicines(self, lists: dict[str, CodeList], where: str) -> None:
         system = self.medication_system
-        med_lists: list[CodeList] = []
         members: dict[str, list[int]] = {}
         for concept, what in MEDICATION_CONCEPTS.items():
             cl = lists.get(f"{concept}/{system}")
@@ -399,7 +587,6 @@ class CodeBook:
                 )
                 members[concept] = []
                 continue
-            med_lists.append(cl)
             self.lists_used[cl.name] = cl.sha256
             bnf = _bnf_codes(cl.csv_path) if system == CodeSystem.dmd.value else {}
             members[concept] = []
@@ -411,8 +598,11 @@ class CodeBook:
         weak_forms = frozenset({"tablet", "capsule"})
         self.pools = {
             "weak": _pool(p, opioid, POOL_WEIGHTS["weak"], forms=weak_forms),
+            "weak_acute": _pool(p, opioid, POOL_WEIGHTS["weak"], forms=weak_forms, repeat=False),
             "strong": _pool(p, opioid, POOL_WEIGHTS["strong"], forms=_ORAL, mr_bias=4.0),
-            "strong_acute": _pool(p, opioid, {"morphine": 70, "oxycodone": 30}, forms=_ORAL, mr_bias=0.1),
+            "strong_acute": _pool(
+                p, opioid, {"morphine": 70, "oxycodone": 30}, forms=_ORAL, mr_bias=0.1, repeat=False
+            ),
             "patch": _pool(p, opioid, POOL_WEIGHTS["patch"], forms=frozenset({"patch"})),
             "gabapentinoid": _pool(
                 p, members["gabapentinoid"], POOL_WEIGHTS["gabapentinoid"], forms=weak_forms
@@ -421,15 +611,25 @@ class CodeBook:
                 p, members["opioid_substitution"], POOL_WEIGHTS["substitution"], forms=_ORAL
             ),
         }
+        # Routine medicines, less any that a code list would match by its code or by its BNF code (the search
+        # matches an issue both ways): every list of the medication system and every BNF list is checked. A
+        # list that drops one is recorded in lists_used, as it shaped the extract.
+        by_code = [cl for _, cl in sorted(lists.items()) if cl.meta.code_system.value == system]
+        by_bnf = [cl for _, cl in sorted(lists.items()) if cl.meta.code_system == CodeSystem.bnf]
         for m in noise.MEDICINES:
             code = m.dmd if system == "dmd" else m.readv2
-            if any(cl.matches(code) for cl in med_lists):
+            bnf_code = m.bnf if system == "dmd" else ""
+            hit = next((cl for cl in by_code if cl.matches(code)), None)
+            if hit is None and bnf_code:
+                hit = next((cl for cl in by_bnf if cl.matches(bnf_code)), None)
+            if hit is not None:
+                self.lists_used[hit.name] = hit.sha256
                 continue
             self.products.append(
                 Product(
                     code=code,
                     term=m.term,
-                    bnf_code=m.bnf if system == "dmd" else "",
+                    bnf_code=bnf_code,
                     ingredient=m.key,
                     form="tablet",
                     modified_release=False,

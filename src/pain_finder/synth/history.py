@@ -123,6 +123,17 @@ def _series(
     return row, day, k
 
 
+def _after_earlier(pat: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Rows in patient, start order: True where a row starts after all earlier rows of its patient ended."""
+    if not len(pat):
+        return np.zeros(0, dtype=bool)
+    base = int(min(start.min(), end.min()))
+    span = int(max(start.max(), end.max())) - base + 2  # patient p's days map into [p * span, (p + 1) * span)
+    key_end = pat.astype(np.int64) * span + (end - base)
+    latest = np.concatenate([[-1], np.maximum.accumulate(key_end)[:-1]])  # latest end of the rows before
+    return pat.astype(np.int64) * span + (start - base) > latest
+
+
 def _episodes(
     rng: np.random.Generator, rate: np.ndarray, lo: np.ndarray, hi: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -293,7 +304,7 @@ class History:
         adult = (day - p.dob[pat]) / YEAR >= 18
         treated = adult & (rng.random(len(pat)) < ACUTE_PAIN_OPIOID)
         strong = rng.random(len(pat)) < 0.05
-        for pool_name, mask in (("weak", treated & ~strong), ("strong_acute", treated & strong)):
+        for pool_name, mask in (("weak_acute", treated & ~strong), ("strong_acute", treated & strong)):
             pool = book.pool(pool_name)
             if not len(pool):
                 continue
@@ -400,6 +411,13 @@ class History:
         start = first[ep] + offset
         keep = start <= self.work_hi[pat[ep]]
         ep, start, dur = ep[keep], start[keep], dur[keep]
+        # One person is off sick once at a time: episodes run one after another, never side by side. In date
+        # order, a note that starts before an earlier note of the same person ends is not issued (the later
+        # notes of its episode are, once clear of the earlier ones: a new note starts when the previous ends).
+        order = np.lexsort((ep, start, pat[ep]))
+        ep, start, dur = ep[order], start[order], dur[order]
+        clear = _after_earlier(pat[ep], start, start + dur - 1)
+        ep, start, dur = ep[clear], start[clear], dur[clear]
         may = rng.random(len(ep)) < np.where(chronic_ep[ep], 0.12, 0.2)
         fpat = pat[ep]
         self.r.fit_note(fpat, start, start, start + dur - 1, may)
