@@ -13,25 +13,21 @@ import duckdb
 import pytest
 
 from pain_finder import sql_files
+from pain_finder.codelists import CODE_TABLE_SCHEMA
 from pain_finder.search import STEPS
 
 D = date
 AS_OF = D(2024, 6, 30)
 
-CODELIST_COLUMNS = {
-    "concept": "VARCHAR",
-    "domain": "VARCHAR",
+CODELIST_COLUMNS = CODE_TABLE_SCHEMA  # the table `codelist` as the search loads it
+
+# stg_clinical_events as staging makes it (its rowid is the intermediate layer's event_id)
+STG_EVENTS = {
+    "patient_id": "VARCHAR",
+    "event_date": "DATE",
     "code_system": "VARCHAR",
     "code": "VARCHAR",
-    "match_prefix": "VARCHAR",
     "term": "VARCHAR",
-    "ingredient": "VARCHAR",
-    "form": "VARCHAR",
-    "strength_mg": "DOUBLE",
-    "patch_mcg_per_hour": "DOUBLE",
-    "patch_hours": "DOUBLE",
-    "ome_factor": "DOUBLE",
-    "fitness": "VARCHAR",
 }
 
 
@@ -149,13 +145,7 @@ def test_int_clinical_codes_matches_exactly_and_by_read_prefix(con) -> None:
     given(
         con,
         "stg_clinical_events",
-        {
-            "patient_id": "VARCHAR",
-            "event_date": "DATE",
-            "code_system": "VARCHAR",
-            "code": "VARCHAR",
-            "term": "VARCHAR",
-        },
+        STG_EVENTS,
         [
             ("1", AS_OF, "readv2", "N142.", None),  # under N14..
             ("1", AS_OF, "readv2", "N14..", None),  # the parent itself
@@ -252,13 +242,7 @@ def test_int_clinical_matches_term_falls_back_to_the_list_only_for_an_exact_matc
     given(
         con,
         "stg_clinical_events",
-        {
-            "patient_id": "VARCHAR",
-            "event_date": "DATE",
-            "code_system": "VARCHAR",
-            "code": "VARCHAR",
-            "term": "VARCHAR",
-        },
+        STG_EVENTS,
         [
             ("1", AS_OF, "readv2", "9D11.", "Med3 issued"),  # its own term
             ("1", AS_OF, "readv2", "9D12.", None),  # under 9D1.., no term: not the heading's annotation
@@ -308,13 +292,7 @@ def test_int_clinical_codes_carries_the_fitness_a_fit_note_code_records(con) -> 
     given(
         con,
         "stg_clinical_events",
-        {
-            "patient_id": "VARCHAR",
-            "event_date": "DATE",
-            "code_system": "VARCHAR",
-            "code": "VARCHAR",
-            "term": "VARCHAR",
-        },
+        STG_EVENTS,
         [("1", AS_OF, "ctv3", "XaX1K", None), ("1", AS_OF, "readv2", "9D11.", None)],
     )
     codelist(
