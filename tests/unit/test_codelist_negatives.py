@@ -172,6 +172,30 @@ NEGATIVE_MEDICATIONS: list[Med] = [
         "KAOLIN & MORPHINE mixture (Read v2 gastro-intestinal chapter a): antidiarrhoeal",
     ),
     Med(
+        ("opioid", "opioid_substitution"),
+        "dmd",
+        "4367311000001106",
+        None,
+        "Morphine 1mg/5ml / Peppermint oil oral solution (generic J Collis Browne's mixture): a gut "
+        "antispasmodic/antidiarrhoeal (BNF 1.2 in CPRD GOLD), not an analgesic",
+    ),
+    Med(
+        ("opioid", "opioid_substitution"),
+        "dmd",
+        "5238811000001109",
+        None,
+        "Chloroform and Morphine tincture (chlorodyne): an old remedy for diarrhoea and colic, not an "
+        "analgesic",
+    ),
+    Med(
+        ("opioid", "opioid_substitution"),
+        "dmd",
+        "8001811000001105",
+        None,
+        "Ethylmorphine 1.5mg/5ml oral solution (generic Collins elixir): a cough suppressant, not an "
+        "analgesic",
+    ),
+    Med(
         ("opioid",),
         "dmd",
         "36120711000001104",
