@@ -64,8 +64,8 @@ def test_fit_note_lists_may_say_what_a_code_records_about_fitness(tmp_path):
     with pytest.raises(InputError) as exc:
         load_code_list(bad)
     assert str(exc.value) == (
-        "ctv3.csv, row 2, column 'fitness': fitness must be may_be_fit or not_fit, or blank when the code does "
-        "not say"
+        "ctv3.csv, row 2, column 'fitness': fitness must be may_be_fit or not_fit, or blank when the code "
+        "does not say"
     )
 
 

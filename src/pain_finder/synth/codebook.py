@@ -550,10 +550,11 @@ class CodeBook:
         if book.has("fit_note"):
             idx = book.concept_codes["fit_note"]
             fitness = [e.fitness for e in lists[f"fit_note/{options.coding}"].entries]
-            # The list's fitness column says what a code records (Read v2 has none: every code is "not stated",
-            # and a code that does not say is drawn for either kind of note).
-            may = np.array([i for i, f in zip(idx, fitness, strict=True) if f == "may_be_fit"], dtype=np.int64)
-            unfit = np.array([i for i, f in zip(idx, fitness, strict=True) if f != "may_be_fit"], dtype=np.int64)
+            # The list's fitness column says what a code records. A "not fit" note draws any code that is not
+            # "may be fit"; a "may be fit" note draws the "may be fit" codes (Read v2 has none: any code).
+            pairs = list(zip(idx, fitness, strict=True))
+            may = np.array([i for i, f in pairs if f == "may_be_fit"], dtype=np.int64)
+            unfit = np.array([i for i, f in pairs if f != "may_be_fit"], dtype=np.int64)
             book.fit_note_codes = {
                 "may_be_fit": may if len(may) else idx,
                 "not_fit": unfit if len(unfit) else idx,
