@@ -259,6 +259,9 @@ def build_cohort(
     """Load the code lists and run every SQL step (the raw_<table> views must exist: validation makes them).
     Returns the code lists used and the practice_id."""
     timer = timer or _Timer(None)
+    # Staged tables keep the files' row order, and their rowid is the record id the later steps use (see
+    # sql/staging): DuckDB's default, set here so that no connection handed in can have turned it off.
+    con.execute("SET preserve_insertion_order = true")
     with timer.step("code_lists"):
         lists = codelists.load_all(config.code_lists_dir)
         load_codelist_table(con, lists)

@@ -749,3 +749,19 @@ def test_practice_id_resolution(tmp_path: Path, meta: dict, regs: list[str], exp
     )
     result = run_search(extract, tmp_path / "out", SearchConfig(code_lists_dir=lists))
     assert result.practice_id == expected
+
+
+def test_a_connection_handed_in_cannot_reorder_the_staged_records(tmp_path: Path) -> None:
+    """Record ids are the staged tables' rowid, so the search insists on DuckDB keeping the files' row order
+    even on a connection (e.g. the batch's) that had turned it off; the outputs are those of a fresh run."""
+    import duckdb  # noqa: PLC0415
+
+    sample = Path(__file__).resolve().parents[2] / "sample_data" / "practice_b"
+    plain = run_search(sample, tmp_path / "plain", SearchConfig())
+    con = duckdb.connect()
+    con.execute("SET preserve_insertion_order = false")
+    handed = run_search(sample, tmp_path / "handed", SearchConfig(), con=con)
+    assert con.execute("SELECT current_setting('preserve_insertion_order')").fetchall() == [(True,)]
+    assert handed.n_listed == plain.n_listed > 0
+    for name in ("invitations.csv", "excluded.csv", "invitations.xlsx"):
+        assert (tmp_path / "handed" / name).read_bytes() == (tmp_path / "plain" / name).read_bytes(), name
