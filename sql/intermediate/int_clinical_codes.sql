@@ -1,6 +1,7 @@
 -- name: int_clinical_codes
 -- returns: one row per distinct (code_system, code) found in clinical_events and concept it belongs to: the
---   code list row that matched (list_code, list_term) and match_rank (0 = exact code, otherwise
+--   code list row that matched (list_code; list_term, NULL when the code is itself a heading row whose text
+--   describes the whole heading) and match_rank (0 = exact code, otherwise
 --   100 - prefix length, so the longest prefix wins), list_fitness (a fit-note list row's not_fit / may_be_fit,
 --   else NULL); codes in no list are absent
 -- params: none
@@ -15,7 +16,8 @@ lists AS (
     SELECT * FROM codelist WHERE domain = 'clinical'
 ),
 exact AS (
-    SELECT c.code_system, c.code, l.concept, l.code AS list_code, l.term AS list_term, 0 AS match_rank,
+    SELECT c.code_system, c.code, l.concept, l.code AS list_code,
+        CASE WHEN l.match_prefix IS NULL THEN l.term END AS list_term, 0 AS match_rank,
         l.fitness AS list_fitness
     FROM codes AS c
     JOIN lists AS l ON l.code_system = c.code_system AND l.code = c.code

@@ -1,7 +1,7 @@
 -- name: int_medication_codes
 -- returns: one row per distinct medication code (code_system, code) found in medication_issues, either as the
 --   issue's own code or as its bnf_code (code_system 'bnf'), and concept it belongs to, with the matching list
---   row's code, term and dose columns and match_rank (0 = exact, otherwise 100 - prefix length)
+--   row's code, term (NULL when the code is itself a heading row: its text describes the heading) and dose columns and match_rank (0 = exact, otherwise 100 - prefix length)
 -- params: none
 -- inputs: stg_medication_issues, codelist
 -- Read v2 drug codes and BNF codes match by prefix where the list row includes descendants (equality on the
@@ -19,7 +19,8 @@ lists AS (
 ),
 exact AS (
     SELECT
-        c.code_system, c.code, l.concept, l.code AS list_code, l.term AS list_term, l.ingredient, l.form, l.strength_mg, l.patch_mcg_per_hour, l.patch_hours,
+        c.code_system, c.code, l.concept, l.code AS list_code,
+        CASE WHEN l.match_prefix IS NULL THEN l.term END AS list_term, l.ingredient, l.form, l.strength_mg, l.patch_mcg_per_hour, l.patch_hours,
         l.ome_factor, 0 AS match_rank
     FROM codes AS c
     JOIN lists AS l ON l.code_system = c.code_system AND l.code = c.code

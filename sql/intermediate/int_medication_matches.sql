@@ -39,7 +39,7 @@ SELECT
     bnf_code,
     CASE
         WHEN term IS NOT NULL THEN term
-        WHEN match_rank = 0 THEN list_term
+        WHEN match_rank = 0 AND list_term IS NOT NULL THEN list_term
         ELSE '(no term in the extract; code under ' || list_code || ')'
     END AS term,
     quantity,

@@ -28,6 +28,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import io
+import math
 import re
 import tomllib
 from dataclasses import dataclass
@@ -164,85 +166,110 @@ def prefix_of(code: str, system: CodeSystem) -> str:
     return code.rstrip(".") if system == CodeSystem.readv2 else code
 
 
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in {"true", "yes", "1", "y"}
-
-
 def load_code_list(csv_path: Path) -> CodeList:
-    """Load one list and its sidecar, checking every code against its system's format."""
+    """Load one list and its sidecar, checking every code against its system's format and every value of the
+    optional columns. Messages name the list as `concept/system.csv` (every concept has a `snomedct.csv`)."""
     meta_path = csv_path.with_suffix(".toml")
+    where, meta_where = (f"{csv_path.parent.name}/{p.name}" for p in (csv_path, meta_path))
     if not meta_path.is_file():
-        raise InputError("provenance sidecar is missing", file=meta_path)
+        raise InputError("provenance sidecar is missing", file=meta_where)
     meta_bytes = meta_path.read_bytes()
     try:
         meta = CodeListMeta.model_validate(tomllib.loads(meta_bytes.decode("utf-8")))
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML: {exc}", file=meta_path) from exc
+        raise InputError(f"not valid TOML: {exc}", file=meta_where) from exc
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise InputError(first["msg"], file=meta_path, column=".".join(str(p) for p in first["loc"])) from exc
+        raise InputError(
+            first["msg"], file=meta_where, column=".".join(str(p) for p in first["loc"])
+        ) from exc
     if meta.code_system.value != csv_path.stem:
         raise InputError(
             f"sidecar says code_system={meta.code_system.value} but the file is named {csv_path.name}",
-            file=meta_path,
+            file=meta_where,
         )
     if meta.concept != csv_path.parent.name:
         raise InputError(
-            f"sidecar says concept={meta.concept} but the folder is {csv_path.parent.name}", file=meta_path
+            f"sidecar says concept={meta.concept} but the folder is {csv_path.parent.name}", file=meta_where
         )
     csv_bytes = csv_path.read_bytes()
+    entries = _read_entries(csv_bytes, meta, where)
+    if not entries:
+        raise InputError("code list is empty", file=where)
+    digest = hashlib.sha256(csv_bytes + b"\0" + meta_bytes).hexdigest()
+    return CodeList(meta=meta, entries=tuple(entries), csv_path=csv_path, sha256=digest)
+
+
+_TRUE, _FALSE = frozenset({"true", "yes", "y", "1"}), frozenset({"false", "no", "n", "0", ""})
+
+
+def _read_entries(csv_bytes: bytes, meta: CodeListMeta, where: str) -> list[CodeEntry]:
+    """The rows of a list's CSV, each value checked: errors name the first bad row and column."""
+    system = meta.code_system.value
     pattern = CODE_FORMATS[meta.code_system]
     prefixes_allowed = meta.code_system in PREFIX_SYSTEMS
     entries: list[CodeEntry] = []
     seen: set[str] = set()
-    rows = csv.reader(csv_bytes.decode("utf-8-sig").splitlines())
-    header = [h.strip() for h in next(rows, [])]
-    if not {"code", "term"} <= set(header):
-        raise InputError("header must contain 'code' and 'term'", file=csv_path, row=1)
-    # Column positions, looked up once: lists have tens of thousands of rows.
-    i_code, i_term = header.index("code"), header.index("term")
-    i_descend = header.index("include_descendants") if "include_descendants" in header else None
-    dose_at = [(c, header.index(c)) for c in DOSE_COLUMNS if c in header]
-    i_fitness = header.index(FITNESS_COLUMN) if FITNESS_COLUMN in header else None
-    width = len(header)
-    for row_no, row in enumerate(rows, start=2):
-        if not row:
-            continue  # a blank line, as csv.DictReader skipped them
-        if len(row) < width:
+    rows = csv.reader(io.StringIO(csv_bytes.decode("utf-8-sig"), newline=""), strict=True)
+    try:
+        header = [h.strip() for h in next(rows, [])]
+        if not {"code", "term"} <= set(header):
+            raise InputError("header must contain 'code' and 'term'", file=where, row=1)
+        # Column positions, looked up once: lists have tens of thousands of rows.
+        i_code, i_term = header.index("code"), header.index("term")
+        i_descend = header.index("include_descendants") if "include_descendants" in header else None
+        dose_at = [(c, header.index(c)) for c in DOSE_COLUMNS if c in header]
+        i_fitness = header.index(FITNESS_COLUMN) if FITNESS_COLUMN in header else None
+        width = len(header)
+        for row in rows:
+            if not row:
+                continue  # a blank line
+            row_no = rows.line_num
+
+            def bad(message: str, column: str, row_no: int = row_no) -> InputError:
+                return InputError(message, file=where, row=row_no, column=column)
+
+            if len(row) > width:
+                raise bad(f"the row has {len(row)} fields but the header has {width}", header[-1])
             row = row + [""] * (width - len(row))
-        code = row[i_code].strip()
-        if not pattern.match(code):
-            raise InputError(
-                f"'{code}' is not a valid {meta.code_system.value} code",
-                file=csv_path,
-                row=row_no,
-                column="code",
-            )
-        if code in seen:
-            raise InputError(f"code '{code}' appears twice", file=csv_path, row=row_no, column="code")
-        seen.add(code)
-        descend = i_descend is not None and _truthy(row[i_descend])
-        if descend and not prefixes_allowed:
-            raise InputError(
-                f"include_descendants is only supported for Read v2 and BNF, not {meta.code_system.value}",
-                file=csv_path,
-                row=row_no,
-                column="include_descendants",
-            )
-        dose = tuple((c, v) for c, i in dose_at if (v := row[i].strip()))
-        fitness = (row[i_fitness].strip() or None) if i_fitness is not None else None
-        if fitness is not None and fitness not in FITNESS_VALUES:
-            raise InputError(
-                f"fitness must be {' or '.join(sorted(FITNESS_VALUES))}, or blank when the code does not say",
-                file=csv_path,
-                row=row_no,
-                column=FITNESS_COLUMN,
-            )
-        entries.append(CodeEntry(code, row[i_term].strip(), descend, dose, fitness))
-    if not entries:
-        raise InputError("code list is empty", file=csv_path)
-    digest = hashlib.sha256(csv_bytes + b"\0" + meta_bytes).hexdigest()
-    return CodeList(meta=meta, entries=tuple(entries), csv_path=csv_path, sha256=digest)
+            code = row[i_code].strip()
+            if not pattern.match(code):
+                raise bad(f"'{code}' is not a valid {meta.code_system.value} code", "code")
+            if code in seen:
+                raise bad(f"code '{code}' appears twice", "code")
+            seen.add(code)
+            descend_text = row[i_descend].strip().lower() if i_descend is not None else ""
+            if descend_text not in _TRUE | _FALSE:
+                raise bad(f"'{row[i_descend].strip()}' is not true or false", "include_descendants")
+            descend = descend_text in _TRUE
+            if descend and not prefixes_allowed:
+                raise bad(
+                    f"include_descendants is only supported for Read v2 and BNF, not {system}",
+                    "include_descendants",
+                )
+            dose = tuple((c, v) for c, i in dose_at if (v := row[i].strip()))
+            for column, value in dose:
+                if column in _NUMBER_DOSE and not _non_negative_number(value):
+                    raise bad(f"'{value}' is not a number (0 or more)", column)
+            fitness = (row[i_fitness].strip() or None) if i_fitness is not None else None
+            if fitness is not None and fitness not in FITNESS_VALUES:
+                raise bad(
+                    f"'{fitness}' is not a fitness: use {' or '.join(sorted(FITNESS_VALUES))}, or leave it "
+                    "blank when the code does not say",
+                    FITNESS_COLUMN,
+                )
+            entries.append(CodeEntry(code, row[i_term].strip(), descend, dose, fitness))
+    except csv.Error as exc:  # e.g. a quote that is never closed: csv's message describes it, quoting nothing
+        raise InputError(f"cannot be read as CSV ({exc})", file=where, row=rows.line_num) from exc
+    return entries
+
+
+def _non_negative_number(value: str) -> bool:
+    try:
+        number = float(value)
+    except ValueError:
+        return False
+    return math.isfinite(number) and number >= 0
 
 
 @cache

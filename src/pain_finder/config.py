@@ -130,7 +130,8 @@ class MedicationDefinitions(_Strict):
         3,
         ge=2,
         description="issues in the signal window the span rule (long_term_min_span_days) also needs, so two "
-        "one-off issues months apart are not long-term use; at most long_term_min_issues",
+        "one-off issues months apart are not long-term use; at most long_term_min_issues (when left out: 3, or "
+        "long_term_min_issues if that is smaller)",
     )
     ome_default_days: int = Field(
         28,
@@ -156,7 +157,11 @@ class MedicationDefinitions(_Strict):
     def _ordered(self) -> MedicationDefinitions:
         if self.ome_min_days > self.ome_max_days:
             raise ValueError("ome_min_days must not be greater than ome_max_days")
-        if self.long_term_span_min_issues > self.long_term_min_issues:
+        if "long_term_span_min_issues" not in self.model_fields_set:
+            # left at its default: never more than the issue-count rule asks (a definition that was valid
+            # before this setting existed, e.g. long_term_min_issues = 2, stays valid and means the same)
+            object.__setattr__(self, "long_term_span_min_issues", max(2, min(3, self.long_term_min_issues)))
+        elif self.long_term_span_min_issues > self.long_term_min_issues:
             raise ValueError(
                 "long_term_span_min_issues must not be greater than long_term_min_issues (the span rule adds "
                 "to the issue-count rule)"

@@ -23,7 +23,8 @@ More evidence never lowers a score: each part is a non-decreasing function of it
 recency, long-term use, dose band) and every weight is zero or more (config.py checks the band and recency
 points are ordered). `none`, `not current` and `unknown` score 0, the least a band can score, and an extra
 opioid issue never turns a current product into one that has run out (coh_features.sql), so the dose band
-only changes with the dose itself (which falls when a lower dose is prescribed: the documented exception).
+only changes with the dose itself (which falls when a lower dose is prescribed: a documented exception;
+docs/search.md lists the known limits of the dose estimate).
 `tests/unit/test_ranking.py` checks this with hypothesis.
 
 Ties are broken deterministically: score (highest first), then the most recent evidence date (latest

@@ -335,13 +335,13 @@ def run_search(
                 software_version=__version__,
                 code_lists=hashes,
             )
-        frames = SearchFrames(
+        tables = SearchFrames(
             invitations=invitation_frame(listed, practice_id),
             evidence=evidence,
             excluded=excluded_frame(cohort),
         )
         row_counts = {t: int(n) for t, n in report.row_counts.items() if n is not None}
-        n_candidates, n_excluded = ranked.height, frames.excluded.height
+        n_candidates, n_excluded = ranked.height, tables.excluded.height
         result = SearchResult(
             practice_id=practice_id,
             as_of=as_of_used,
@@ -355,12 +355,12 @@ def run_search(
             n_candidates=n_candidates,
             n_excluded=n_excluded,
             warnings=warnings,
-            n_listed=frames.invitations.height,
+            n_listed=tables.invitations.height,
         )
         with timer.step("write_outputs"):
             result.outputs = write_outputs(
                 out_dir,
-                frames,
+                tables,
                 result,
                 config=config,
                 lists=lists,

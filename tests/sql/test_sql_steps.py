@@ -204,8 +204,9 @@ def test_int_clinical_codes_matches_exactly_and_by_read_prefix(con) -> None:
     assert result(
         con, "int_clinical_codes", "code_system, code, concept, list_code, list_term, match_rank"
     ) == [
-        ("readv2", "N14..", "pain_condition", "N14..", "Back pain", 0),  # exact beats its own prefix
-        ("readv2", "N142.", "pain_condition", "N142.", "Lumbago", 0),
+        # exact beats its own prefix; a heading row's own text is not offered as the code's term
+        ("readv2", "N14..", "pain_condition", "N14..", None, 0),
+        ("readv2", "N142.", "pain_condition", "N142.", None, 0),  # also a heading row (N142 and below)
         ("readv2", "N1420", "pain_condition", "N142.", "Lumbago", 96),
         ("readv2", "N1421", "chronic_pain_condition", "N1421", "Exact chronic", 0),
         ("readv2", "N1421", "pain_condition", "N1421", "Exact", 0),
@@ -246,18 +247,14 @@ def test_int_clinical_matches_term_falls_back_to_the_list_only_for_an_exact_matc
         [
             ("1", AS_OF, "readv2", "9D11.", "Med3 issued"),  # its own term
             ("1", AS_OF, "readv2", "9D12.", None),  # under 9D1.., no term: not the heading's annotation
-            ("1", AS_OF, "readv2", "9D1..", None),  # the list row's own code: its term
+            ("1", AS_OF, "readv2", "9D1..", None),  # a heading row's own code: not the heading's text
             ("1", AS_OF, "snomedct", "279039007", None),  # exact: the list's term
         ],
     )
     sql_files.run_step(con, "int_clinical_codes")
     assert result(con, "int_clinical_matches", "code, term, list_code", as_of=AS_OF) == [
         ("279039007", "Low back pain", "279039007"),
-        (
-            "9D1..",
-            MED3_HEADING,
-            "9D1..",
-        ),
+        ("9D1..", "(no term in the extract; code under 9D1..)", "9D1.."),
         ("9D11.", "Med3 issued", "9D1.."),
         ("9D12.", "(no term in the extract; code under 9D1..)", "9D1.."),
     ]
@@ -284,7 +281,7 @@ def test_int_medication_matches_term_falls_back_to_the_list_only_for_an_exact_ma
         (1, "(no term in the extract; code under di3..)", "di3.."),
         (2, "Codeine 15mg tablets", "di3.."),
         (3, "(no term in the extract; code under 040702)", "040702"),
-        (4, "Pregabalin", "0408010AE"),
+        (4, "(no term in the extract; code under 0408010AE)", "0408010AE"),  # the heading's own code
     ]
 
 

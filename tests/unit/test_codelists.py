@@ -45,7 +45,10 @@ def test_spreadsheet_mangled_snomed_code_is_refused_with_row_and_column(tmp_path
     path = _write(tmp_path, "pain", "snomedct", "code,term\n82423001,Chronic pain\n1.23457E+17,mangled\n")
     with pytest.raises(InputError) as exc:
         load_code_list(path)
-    assert str(exc.value) == "snomedct.csv, row 3, column 'code': '1.23457E+17' is not a valid snomedct code"
+    assert (
+        str(exc.value)
+        == "pain/snomedct.csv, row 3, column 'code': '1.23457E+17' is not a valid snomedct code"
+    )
 
 
 def test_fit_note_lists_may_say_what_a_code_records_about_fitness(tmp_path):
@@ -64,9 +67,42 @@ def test_fit_note_lists_may_say_what_a_code_records_about_fitness(tmp_path):
     with pytest.raises(InputError) as exc:
         load_code_list(bad)
     assert str(exc.value) == (
-        "ctv3.csv, row 2, column 'fitness': fitness must be may_be_fit or not_fit, or blank when the code "
-        "does not say"
+        "fit_note/ctv3.csv, row 2, column 'fitness': 'unfit' is not a fitness: use may_be_fit or not_fit, or "
+        "leave it blank when the code does not say"
     )
+
+
+@pytest.mark.parametrize(
+    ("csv_text", "message"),
+    [
+        (  # a misspelt flag would silently drop a heading's descendants
+            "code,term,include_descendants\ndj1..,Morphine,ture\n",
+            "opioid/readv2.csv, row 2, column 'include_descendants': 'ture' is not true or false",
+        ),
+        (  # a quote that is never closed would swallow the rest of the file into one value
+            'code,term,include_descendants\ndj1..,Morphine,false\ndj2..,"Oxycodone,false\n',
+            "opioid/readv2.csv, row 3: cannot be read as CSV (unexpected end of data)",
+        ),
+        (
+            "code,term,strength_mg\ndj1..,Morphine,3O\n",
+            "opioid/readv2.csv, row 2, column 'strength_mg': '3O' is not a number (0 or more)",
+        ),
+        (
+            "code,term,ome_factor\ndj1..,Morphine,-1\n",
+            "opioid/readv2.csv, row 2, column 'ome_factor': '-1' is not a number (0 or more)",
+        ),
+        (
+            "code,term\ndj1..,Morphine,extra\n",
+            "opioid/readv2.csv, row 2, column 'term': the row has 3 fields but the header has 2",
+        ),
+    ],
+    ids=["misspelt_flag", "open_quote", "bad_strength", "negative_factor", "extra_field"],
+)
+def test_a_bad_value_in_a_list_is_refused_with_list_row_and_column(tmp_path, csv_text, message):
+    path = _write(tmp_path, "opioid", "readv2", csv_text)
+    with pytest.raises(InputError) as exc:
+        load_code_list(path)
+    assert str(exc.value) == message
 
 
 def test_the_packaged_fit_note_lists_state_fitness_for_the_2010_codes():

@@ -765,3 +765,10 @@ def test_a_connection_handed_in_cannot_reorder_the_staged_records(tmp_path: Path
     assert handed.n_listed == plain.n_listed > 0
     for name in ("invitations.csv", "excluded.csv", "invitations.xlsx"):
         assert (tmp_path / "handed" / name).read_bytes() == (tmp_path / "plain" / name).read_bytes(), name
+
+
+@pytest.mark.parametrize(("min_issues", "span_issues"), [(4, 3), (3, 3), (2, 2), (1, 2)])
+def test_the_span_rule_default_never_asks_more_than_the_count_rule(min_issues, span_issues) -> None:
+    # a definition valid before long_term_span_min_issues existed stays valid, e.g. long_term_min_issues = 2
+    config = SearchConfig.model_validate({"medication": {"long_term_min_issues": min_issues}})
+    assert config.medication.long_term_span_min_issues == span_issues
