@@ -130,8 +130,8 @@ class MedicationDefinitions(_Strict):
         3,
         ge=2,
         description="issues in the signal window the span rule (long_term_min_span_days) also needs, so two "
-        "one-off issues months apart are not long-term use; at most long_term_min_issues (when left out: 3, or "
-        "long_term_min_issues if that is smaller)",
+        "one-off issues months apart are not long-term use; at most long_term_min_issues (when left out: 3, "
+        "or long_term_min_issues if that is smaller)",
     )
     ome_default_days: int = Field(
         28,
