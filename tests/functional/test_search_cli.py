@@ -271,3 +271,9 @@ def test_an_as_of_date_before_every_birth_is_refused(practice, capsys) -> None:
     err = " ".join(capsys.readouterr().err.split())
     assert "--as-of 1024-10-01 is before every patient's date of birth, so nobody can be searched" in err
     assert not (practice["root"] / "out").exists()
+
+
+def test_the_suggested_validate_command_repeats_the_as_of_date(practice, capsys) -> None:
+    assert search(practice, practice["root"] / "out", "--as-of", "1024-10-01") == EXIT_INPUT
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"Run `pain-finder validate {practice['extract']} --as-of 1024-10-01` for the full report." in err

@@ -112,11 +112,13 @@ def check_extract_or_raise(
     """
     report = validate_extract(folder, as_of=as_of, con=con)
     if fatal := report.fatal:
+        again = f" --as-of {as_of.isoformat()}" if as_of is not None else ""
         shown = "; ".join(p.describe() for p in fatal[:3])
         more = f"; and {len(fatal) - 3} more" if len(fatal) > 3 else ""
         raise ExtractInvalidError(
             f"the extract in {folder} has {len(fatal)} fatal problem{'s' if len(fatal) > 1 else ''} and "
-            f"cannot be searched: {shown}{more}. Run `pain-finder validate {folder}` for the full report."
+            f"cannot be searched: {shown}{more}. "
+            f"Run `pain-finder validate {folder}{again}` for the full report."
         )
     return report
 
