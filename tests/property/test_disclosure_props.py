@@ -113,6 +113,19 @@ def summarise(exact, policy, fingerprint="f" * 16, definition=None):
 # ----------------------------------------------------------------------------------------------
 
 
+def _merge_exact(exacts, policy):
+    """The batch's merge: exact counts added, then protected once."""
+    return merge_exact(
+        exacts,
+        as_of=AS_OF,
+        fingerprint="f" * 16,
+        definition={},
+        description="d",
+        policy=policy,
+        software_version="0.1.0",
+    )
+
+
 @PROPS
 @given(exact=practice_counts(), policy=policies)
 def test_no_small_number_is_published_and_the_truth_is_in_range(exact, policy):
@@ -320,15 +333,7 @@ def test_mode_none_network_totals_are_the_exact_sums(exacts, policy):
     truths = [exact_flat(e)[0] for e in exacts]
     merged = merge_summaries([summarise(e, policy) for e in exacts])
     assert merged.policy.mode == "none"
-    batch = merge_exact(
-        exacts,
-        as_of=AS_OF,
-        fingerprint="f" * 16,
-        definition={},
-        description="d",
-        policy=policy,
-        software_version="0.1.0",
-    )
+    batch = _merge_exact(exacts, policy)
     for network_cells in (merged.total_cells(), batch.total_cells()):
         for name, cell in network_cells.items():
             total = sum(t[name] for t in truths)
@@ -338,15 +343,7 @@ def test_mode_none_network_totals_are_the_exact_sums(exacts, policy):
 @PROPS
 @given(exacts=network(), policy=policies)
 def test_exact_then_suppress_total_is_protected_and_in_range(exacts, policy):
-    merged = merge_exact(
-        exacts,
-        as_of=AS_OF,
-        fingerprint="f" * 16,
-        definition={},
-        description="d",
-        policy=policy,
-        software_version="0.1.0",
-    ).total_cells()
+    merged = _merge_exact(exacts, policy).total_cells()
     truths = [exact_flat(e)[0] for e in exacts]
     for name, cell in merged.items():
         true_total = sum(t[name] for t in truths)
@@ -414,15 +411,7 @@ def test_subtraction_attack_on_a_batch_network_table(exacts, policy):
     """network.csv of a trusted batch shows each practice's protected row beside the exact-then-protected
     total: total = sum of the practices is one more relation, and it must not pin any suppressed cell
     either."""
-    network = merge_exact(
-        exacts,
-        as_of=AS_OF,
-        fingerprint="f" * 16,
-        definition={},
-        description="d",
-        policy=policy,
-        software_version="0.1.0",
-    )
+    network = _merge_exact(exacts, policy)
     cells, truth, equal, at_most = {}, {}, [], []
     rows = {e.practice_id: exact_flat(e)[0] for e in exacts}
     rows["total"] = {n: sum(r[n] for r in rows.values()) for n in next(iter(rows.values()))}

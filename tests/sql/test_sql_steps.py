@@ -1025,17 +1025,7 @@ def test_coh_evidence_lists_every_fit_note_that_adds_certified_days(con) -> None
         ("c", D(2023, 6, 1), D(2023, 6, 1), D(2023, 12, 31), "not_fit"),  # 8: c is not listed
     ]
     given(con, "stg_fit_notes", STG_FIT_NOTES, notes)
-    fit_columns = {
-        "patient_id": "VARCHAR",
-        "issue_date": "DATE",
-        "source": "VARCHAR",
-        "fitness": "VARCHAR",
-        "days": "INTEGER",
-        "code_system": "VARCHAR",
-        "code": "VARCHAR",
-        "term": "VARCHAR",
-        "record_id": "BIGINT",
-    }
+    fit_columns = INT_FIT_NOTES
 
     def kept(i: int) -> tuple:
         pid, issued, start, end, fitness = notes[i]
@@ -1112,17 +1102,7 @@ def test_coh_signal_counts_in_the_12_month_window(con) -> None:
     given(
         con,
         "int_fit_notes",
-        {
-            "patient_id": "VARCHAR",
-            "issue_date": "DATE",
-            "source": "VARCHAR",
-            "fitness": "VARCHAR",
-            "days": "INTEGER",
-            "code_system": "VARCHAR",
-            "code": "VARCHAR",
-            "term": "VARCHAR",
-            "record_id": "BIGINT",
-        },
+        INT_FIT_NOTES,
         [
             ("c", D(2023, 6, 30), "fit_notes", "not_fit", None, None, None, None, 1),  # out
             ("d", D(2023, 7, 1), "fit_notes", "not_fit", None, None, None, None, 2),
@@ -1213,6 +1193,18 @@ def test_coh_cohort_orders_reasons_and_promotes_flags(con) -> None:
 
 # --- features ---------------------------------------------------------------------------------------
 
+# int_fit_notes as the intermediate layer makes it
+INT_FIT_NOTES = {
+    "patient_id": "VARCHAR",
+    "issue_date": "DATE",
+    "source": "VARCHAR",
+    "fitness": "VARCHAR",
+    "days": "INTEGER",
+    "code_system": "VARCHAR",
+    "code": "VARCHAR",
+    "term": "VARCHAR",
+    "record_id": "BIGINT",
+}
 STG_FIT_NOTES = {
     "patient_id": "VARCHAR",
     "issue_date": "DATE",
