@@ -25,10 +25,8 @@ SNOMED column by mistake and a code mangled by a spreadsheet (`1.23457E+17`) is 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import math
 import re
 import tomllib
@@ -39,6 +37,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from pain_finder.csv_rows import numbered_rows
 from pain_finder.errors import InputError
 from pain_finder.resources import code_lists_dir
 
@@ -201,6 +200,7 @@ def load_code_list(csv_path: Path) -> CodeList:
 
 
 _TRUE, _FALSE = frozenset({"true", "yes", "y", "1"}), frozenset({"false", "no", "n", "0", ""})
+_FLAG_VALUES = _TRUE | _FALSE
 
 
 def _read_entries(csv_bytes: bytes, meta: CodeListMeta, where: str) -> list[CodeEntry]:
@@ -210,57 +210,51 @@ def _read_entries(csv_bytes: bytes, meta: CodeListMeta, where: str) -> list[Code
     prefixes_allowed = meta.code_system in PREFIX_SYSTEMS
     entries: list[CodeEntry] = []
     seen: set[str] = set()
-    rows = csv.reader(io.StringIO(csv_bytes.decode("utf-8-sig"), newline=""), strict=True)
-    try:
-        header = [h.strip() for h in next(rows, [])]
-        if not {"code", "term"} <= set(header):
-            raise InputError("header must contain 'code' and 'term'", file=where, row=1)
-        # Column positions, looked up once: lists have tens of thousands of rows.
-        i_code, i_term = header.index("code"), header.index("term")
-        i_descend = header.index("include_descendants") if "include_descendants" in header else None
-        dose_at = [(c, header.index(c)) for c in DOSE_COLUMNS if c in header]
-        i_fitness = header.index(FITNESS_COLUMN) if FITNESS_COLUMN in header else None
-        width = len(header)
-        for row in rows:
-            if not row:
-                continue  # a blank line
-            row_no = rows.line_num
+    rows = numbered_rows(csv_bytes.decode("utf-8-sig"), where)
+    header = [h.strip() for h in next(rows, (1, []))[1]]
+    if not {"code", "term"} <= set(header):
+        raise InputError("header must contain 'code' and 'term'", file=where, row=1)
+    # Column positions, looked up once: lists have tens of thousands of rows.
+    i_code, i_term = header.index("code"), header.index("term")
+    i_descend = header.index("include_descendants") if "include_descendants" in header else None
+    dose_at = [(c, header.index(c)) for c in DOSE_COLUMNS if c in header]
+    i_fitness = header.index(FITNESS_COLUMN) if FITNESS_COLUMN in header else None
+    width = len(header)
+    for row_no, row in rows:
 
-            def bad(message: str, column: str, row_no: int = row_no) -> InputError:
-                return InputError(message, file=where, row=row_no, column=column)
+        def bad(message: str, column: str, row_no: int = row_no) -> InputError:
+            return InputError(message, file=where, row=row_no, column=column)
 
-            if len(row) > width:
-                raise bad(f"the row has {len(row)} fields but the header has {width}", header[-1])
-            row = row + [""] * (width - len(row))
-            code = row[i_code].strip()
-            if not pattern.match(code):
-                raise bad(f"'{code}' is not a valid {meta.code_system.value} code", "code")
-            if code in seen:
-                raise bad(f"code '{code}' appears twice", "code")
-            seen.add(code)
-            descend_text = row[i_descend].strip().lower() if i_descend is not None else ""
-            if descend_text not in _TRUE | _FALSE:
-                raise bad(f"'{row[i_descend].strip()}' is not true or false", "include_descendants")
-            descend = descend_text in _TRUE
-            if descend and not prefixes_allowed:
-                raise bad(
-                    f"include_descendants is only supported for Read v2 and BNF, not {system}",
-                    "include_descendants",
-                )
-            dose = tuple((c, v) for c, i in dose_at if (v := row[i].strip()))
-            for column, value in dose:
-                if column in _NUMBER_DOSE and not _non_negative_number(value):
-                    raise bad(f"'{value}' is not a number (0 or more)", column)
-            fitness = (row[i_fitness].strip() or None) if i_fitness is not None else None
-            if fitness is not None and fitness not in FITNESS_VALUES:
-                raise bad(
-                    f"'{fitness}' is not a fitness: use {' or '.join(sorted(FITNESS_VALUES))}, or leave it "
-                    "blank when the code does not say",
-                    FITNESS_COLUMN,
-                )
-            entries.append(CodeEntry(code, row[i_term].strip(), descend, dose, fitness))
-    except csv.Error as exc:  # e.g. a quote that is never closed: csv's message describes it, quoting nothing
-        raise InputError(f"cannot be read as CSV ({exc})", file=where, row=rows.line_num) from exc
+        if len(row) > width:
+            raise bad(f"the row has {len(row)} fields but the header has {width}", header[-1])
+        row = row + [""] * (width - len(row))
+        code = row[i_code].strip()
+        if not pattern.match(code):
+            raise bad(f"'{code}' is not a valid {system} code", "code")
+        if code in seen:
+            raise bad(f"code '{code}' appears twice", "code")
+        seen.add(code)
+        descend_text = row[i_descend].strip().lower() if i_descend is not None else ""
+        if descend_text not in _FLAG_VALUES:
+            raise bad(f"'{row[i_descend].strip()}' is not true or false", "include_descendants")
+        descend = descend_text in _TRUE
+        if descend and not prefixes_allowed:
+            raise bad(
+                f"include_descendants is only supported for Read v2 and BNF, not {system}",
+                "include_descendants",
+            )
+        dose = tuple((c, v) for c, i in dose_at if (v := row[i].strip()))
+        for column, value in dose:
+            if column in _NUMBER_DOSE and not _non_negative_number(value):
+                raise bad(f"'{value}' is not a number (0 or more)", column)
+        fitness = (row[i_fitness].strip() or None) if i_fitness is not None else None
+        if fitness is not None and fitness not in FITNESS_VALUES:
+            raise bad(
+                f"'{fitness}' is not a fitness: use {' or '.join(sorted(FITNESS_VALUES))}, or leave it "
+                "blank when the code does not say",
+                FITNESS_COLUMN,
+            )
+        entries.append(CodeEntry(code, row[i_term].strip(), descend, dose, fitness))
     return entries
 
 

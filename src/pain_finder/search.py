@@ -209,8 +209,7 @@ def promoted_flags(config: SearchConfig) -> tuple[str, ...]:
 
 def load_codelist_table(con: duckdb.DuckDBPyConnection, lists: dict[str, codelists.CodeList]) -> int:
     """Create the table `codelist` from the code lists (as data: codes are never put in SQL)."""
-    types = {"VARCHAR": pl.String, "DOUBLE": pl.Float64}
-    schema = {column: types[kind] for column, kind in codelists.CODE_TABLE_SCHEMA.items()}
+    schema = {column: frames.polars_type(kind) for column, kind in codelists.CODE_TABLE_SCHEMA.items()}
     frame = pl.DataFrame(codelists.code_table_columns(lists), schema=schema)
     return frames.create_table_from_frame(con, "codelist", frame)
 

@@ -360,16 +360,8 @@ def test_merge_does_not_depend_on_input_order(exacts, policy, data):
     first = merge_summaries(summaries, sources=[f"s{i}" for i in range(len(summaries))])
     second = merge_summaries([summaries[i] for i in order], sources=[f"s{i}" for i in order])
     assert canonical_json(first) == canonical_json(second)
-    exact_args = dict(
-        as_of=AS_OF,
-        fingerprint="f" * 16,
-        definition={},
-        description="d",
-        policy=policy,
-        software_version="0.1.0",
-    )
-    assert canonical_json(merge_exact(exacts, **exact_args)) == canonical_json(
-        merge_exact([exacts[i] for i in order], **exact_args)
+    assert canonical_json(_merge_exact(exacts, policy)) == canonical_json(
+        _merge_exact([exacts[i] for i in order], policy)
     )
 
 

@@ -81,7 +81,8 @@ def test_fit_note_lists_may_say_what_a_code_records_about_fitness(tmp_path):
         ),
         (  # a quote that is never closed would swallow the rest of the file into one value
             'code,term,include_descendants\ndj1..,Morphine,false\ndj2..,"Oxycodone,false\n',
-            "opioid/readv2.csv, row 3: cannot be read as CSV (unexpected end of data)",
+            "opioid/readv2.csv, row 3: a double quote is never closed: the file ends inside the quoted value "
+            "that starts here",
         ),
         (
             "code,term,strength_mg\ndj1..,Morphine,3O\n",

@@ -35,7 +35,11 @@ def test_a_header_only_file_declines_nobody(tmp_path) -> None:
             "note,patient_id\nok,101\nno id here\n",
             "declined.csv, row 3, column 'patient_id': the row has 1 field(s) but the header has 2",
         ),
-        ('patient_id\n101\n"102\n', "declined.csv, row 3: cannot be read as CSV (unexpected end of data)"),
+        (  # the quote opens on row 3 and the file ends two rows later: the row named is where it opens
+            'patient_id\n101\n"102\n103\n104\n',
+            "declined.csv, row 3: a double quote is never closed: the file ends inside the quoted value that "
+            "starts here",
+        ),
         (b"patient_id\n\xff\xfe1\n", "declined.csv: is not UTF-8 text"),
     ],
     ids=["no_column", "short_row", "open_quote", "not_utf8"],
@@ -45,6 +49,11 @@ def test_bad_files_are_named_by_file_row_and_column(tmp_path, text, message) -> 
         read_declined_ids(write(tmp_path, text))
     assert message in str(caught.value)
     assert "102" not in str(caught.value) and "9990000018" not in str(caught.value)  # never an identifier
+
+
+def test_a_folder_is_named_as_a_folder(tmp_path) -> None:
+    with pytest.raises(InputError, match="is a folder: give the declined patients CSV file itself"):
+        read_declined_ids(tmp_path)
 
 
 def test_a_missing_file_is_named(tmp_path) -> None:
