@@ -1,4 +1,5 @@
-"""numbered_rows: rows numbered as a spreadsheet shows them, blank rows skipped, faults named where they open."""
+"""numbered_rows: rows numbered as a spreadsheet shows them, blank rows skipped, faults named where they
+open."""
 
 from __future__ import annotations
 
